@@ -1,0 +1,172 @@
+/// Settings and limits for building an [`Index`](crate::Index).
+///
+/// Every limit turns a schema or regex that would take unbounded memory or time into an
+/// [`Error`](crate::Error) naming the limit. Defaults suit a server that compiles untrusted
+/// schemas on a machine with a few GiB to spare; raise them for precompiling large indexes
+/// offline.
+///
+/// ```
+/// use maskwell_index::Config;
+///
+/// let config = Config::new().dfa_size_limit(64 << 20).parallel(false);
+/// assert_eq!(config.get_dfa_size_limit(), 64 << 20);
+/// assert!(!config.get_parallel());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    regex_len_limit: usize,
+    nfa_size_limit: usize,
+    dfa_size_limit: usize,
+    determinize_size_limit: usize,
+    max_dfa_states: usize,
+    max_index_states: usize,
+    index_size_limit: usize,
+    minimize: bool,
+    parallel: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            regex_len_limit: 4 << 20,
+            nfa_size_limit: 64 << 20,
+            dfa_size_limit: 256 << 20,
+            determinize_size_limit: 256 << 20,
+            max_dfa_states: 1 << 20,
+            max_index_states: 1 << 20,
+            index_size_limit: 1 << 30,
+            minimize: true,
+            parallel: std::env::var("MASKWELL_PARALLEL").map_or(true, |v| v != "0"),
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration.
+    #[must_use]
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// The longest regex accepted, in bytes. Default: 4 MiB.
+    #[must_use]
+    pub fn regex_len_limit(mut self, bytes: usize) -> Config {
+        self.regex_len_limit = bytes;
+        self
+    }
+
+    /// Heap memory the regex's NFA may use. Default: 64 MiB.
+    #[must_use]
+    pub fn nfa_size_limit(mut self, bytes: usize) -> Config {
+        self.nfa_size_limit = bytes;
+        self
+    }
+
+    /// Heap memory the byte DFA may use. Default: 256 MiB.
+    #[must_use]
+    pub fn dfa_size_limit(mut self, bytes: usize) -> Config {
+        self.dfa_size_limit = bytes;
+        self
+    }
+
+    /// Extra heap memory determinization may use while building the DFA. Default: 256 MiB.
+    #[must_use]
+    pub fn determinize_size_limit(mut self, bytes: usize) -> Config {
+        self.determinize_size_limit = bytes;
+        self
+    }
+
+    /// The most DFA states that may reach an accepting state. Default: 1,048,576.
+    #[must_use]
+    pub fn max_dfa_states(mut self, states: usize) -> Config {
+        self.max_dfa_states = states;
+        self
+    }
+
+    /// The most token-level states the index may hold. Default: 1,048,576.
+    #[must_use]
+    pub fn max_index_states(mut self, states: usize) -> Config {
+        self.max_index_states = states;
+        self
+    }
+
+    /// Heap memory the finished index may use (token lists, transitions, bitmasks).
+    /// Default: 1 GiB.
+    #[must_use]
+    pub fn index_size_limit(mut self, bytes: usize) -> Config {
+        self.index_size_limit = bytes;
+        self
+    }
+
+    /// Whether to minimize the DFA. A minimal DFA has fewer states, so the index walks the
+    /// vocabulary fewer times and stores fewer states; minimizing costs time proportional to
+    /// the DFA's size. Default: `true`.
+    #[must_use]
+    pub fn minimize(mut self, yes: bool) -> Config {
+        self.minimize = yes;
+        self
+    }
+
+    /// Whether to walk the states of one breadth-first level in parallel on the current
+    /// rayon pool. The result is identical either way. Default: `true`, unless the
+    /// environment variable `MASKWELL_PARALLEL` is `0`.
+    #[must_use]
+    pub fn parallel(mut self, yes: bool) -> Config {
+        self.parallel = yes;
+        self
+    }
+
+    /// See [`Config::regex_len_limit`].
+    #[must_use]
+    pub fn get_regex_len_limit(&self) -> usize {
+        self.regex_len_limit
+    }
+
+    /// See [`Config::nfa_size_limit`].
+    #[must_use]
+    pub fn get_nfa_size_limit(&self) -> usize {
+        self.nfa_size_limit
+    }
+
+    /// See [`Config::dfa_size_limit`].
+    #[must_use]
+    pub fn get_dfa_size_limit(&self) -> usize {
+        self.dfa_size_limit
+    }
+
+    /// See [`Config::determinize_size_limit`].
+    #[must_use]
+    pub fn get_determinize_size_limit(&self) -> usize {
+        self.determinize_size_limit
+    }
+
+    /// See [`Config::max_dfa_states`].
+    #[must_use]
+    pub fn get_max_dfa_states(&self) -> usize {
+        self.max_dfa_states
+    }
+
+    /// See [`Config::max_index_states`].
+    #[must_use]
+    pub fn get_max_index_states(&self) -> usize {
+        self.max_index_states
+    }
+
+    /// See [`Config::index_size_limit`].
+    #[must_use]
+    pub fn get_index_size_limit(&self) -> usize {
+        self.index_size_limit
+    }
+
+    /// See [`Config::minimize`].
+    #[must_use]
+    pub fn get_minimize(&self) -> bool {
+        self.minimize
+    }
+
+    /// See [`Config::parallel`].
+    #[must_use]
+    pub fn get_parallel(&self) -> bool {
+        self.parallel
+    }
+}

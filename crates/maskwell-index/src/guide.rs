@@ -1,0 +1,219 @@
+//! The per-sequence cursor over a shared index.
+
+use std::sync::Arc;
+
+use maskwell_vocab::TokenId;
+
+use crate::{index::FINISHED, GuideError, Index, StateId, Step};
+
+/// Walks one sequence through an [`Index`]: which tokens may come next, and accepting them.
+///
+/// Cheap to create and to clone (a pointer and a small history); many guides share one
+/// index. `advance` and `fill_bitmask` take no lock and allocate nothing (the history grows
+/// amortized, like a `Vec`). A refused token leaves the guide unchanged and returns an
+/// error value.
+///
+/// ```
+/// use std::sync::Arc;
+/// use maskwell_index::{Guide, Index};
+/// use maskwell_vocab::{TokenId, Vocabulary};
+///
+/// let vocab = Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(["</s>", "1", "2", "+"])?;
+/// let index = Arc::new(Index::new(r"[12](\+[12])*", &vocab)?);
+/// let mut guide = Guide::new(index.clone());
+/// let mut mask = vec![0u32; index.words()];
+///
+/// guide.fill_bitmask(&mut mask)?;
+/// assert_eq!(mask[0], 0b0110); // "1" or "2"
+/// guide.advance(TokenId::new(1))?;
+/// assert!(guide.advance(TokenId::new(2)).is_err()); // "12" is not in the language
+/// guide.advance(TokenId::new(3))?;
+/// guide.advance(TokenId::new(2))?;
+/// guide.advance(TokenId::new(0))?; // end of sequence
+/// assert!(guide.is_finished());
+/// guide.rollback(2)?;
+/// assert_eq!(guide.num_tokens(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Guide {
+    index: Arc<Index>,
+    /// The state before each accepted token, then the current state ([`FINISHED`] after an
+    /// end-of-sequence token). Never empty.
+    states: Vec<u32>,
+    tokens: Vec<TokenId>,
+}
+
+impl Guide {
+    /// A guide at the start state of `index`.
+    #[must_use]
+    pub fn new(index: Arc<Index>) -> Guide {
+        let start = index.start().as_u32();
+        let mut states = Vec::with_capacity(64);
+        states.push(start);
+        Guide { index, states, tokens: Vec::with_capacity(63) }
+    }
+
+    /// The shared index.
+    #[must_use]
+    pub fn index(&self) -> &Arc<Index> {
+        &self.index
+    }
+
+    #[inline]
+    fn current(&self) -> u32 {
+        *self.states.last().unwrap_or(&FINISHED)
+    }
+
+    /// The current state, or `None` once the sequence is finished.
+    #[must_use]
+    pub fn state(&self) -> Option<StateId> {
+        match self.current() {
+            FINISHED => None,
+            s => Some(StateId::new(s)),
+        }
+    }
+
+    /// Where `token` would lead, without accepting it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Guide::advance`].
+    #[inline]
+    pub fn peek(&self, token: TokenId) -> Result<Step, GuideError> {
+        let state = self.current();
+        if state == FINISHED {
+            return Err(GuideError::Finished { token });
+        }
+        if token.as_usize() >= self.index.width() {
+            return Err(GuideError::OutOfRange { token, width: self.index.width() });
+        }
+        self.index.next(StateId::new(state), token).ok_or(GuideError::NotAllowed { token, state })
+    }
+
+    /// Accepts `token`.
+    ///
+    /// # Errors
+    ///
+    /// [`GuideError::NotAllowed`] when the token would leave the language,
+    /// [`GuideError::OutOfRange`] for an id past the vocabulary, [`GuideError::Finished`]
+    /// after an end-of-sequence token. The guide is unchanged.
+    #[inline]
+    pub fn advance(&mut self, token: TokenId) -> Result<Step, GuideError> {
+        let step = self.peek(token)?;
+        self.states.push(match step {
+            Step::Continue(s) => s.as_u32(),
+            Step::Finished => FINISHED,
+        });
+        self.tokens.push(token);
+        Ok(step)
+    }
+
+    /// Accepts all of `tokens`, or none of them.
+    ///
+    /// # Errors
+    ///
+    /// The first token's error, as [`Guide::advance`]; the guide is then unchanged.
+    pub fn accept_tokens(&mut self, tokens: &[TokenId]) -> Result<(), GuideError> {
+        for (i, &token) in tokens.iter().enumerate() {
+            if let Err(e) = self.advance(token) {
+                self.truncate(self.tokens.len() - i);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// How many of `tokens`, from the first, would be accepted; the guide is unchanged.
+    #[must_use]
+    pub fn validate_tokens(&self, tokens: &[TokenId]) -> usize {
+        let mut state = self.current();
+        for (i, &token) in tokens.iter().enumerate() {
+            if state == FINISHED || token.as_usize() >= self.index.width() {
+                return i;
+            }
+            match self.index.next(StateId::new(state), token) {
+                Some(Step::Continue(s)) => state = s.as_u32(),
+                Some(Step::Finished) => state = FINISHED,
+                None => return i,
+            }
+        }
+        tokens.len()
+    }
+
+    /// The tokens allowed now, in increasing id order; only the end-of-sequence tokens once
+    /// finished (so a finished row of a batch can keep sampling them harmlessly).
+    #[must_use]
+    pub fn allowed_ids(&self) -> &[u32] {
+        match self.current() {
+            FINISHED => self.index.eos(),
+            s => self.index.allowed_ids(StateId::new(s)),
+        }
+    }
+
+    /// Writes the allowed tokens as a bitmask (bit `i % 32` of word `i / 32` for token
+    /// `i`); see [`Guide::allowed_ids`] for a finished guide.
+    ///
+    /// # Errors
+    ///
+    /// [`GuideError::BufferSize`] when `out` does not have [`Index::words`] words.
+    #[inline]
+    pub fn fill_bitmask(&self, out: &mut [u32]) -> Result<(), GuideError> {
+        match self.current() {
+            FINISHED => self.index.fill_eos_bitmask(out),
+            s => self.index.fill_bitmask(StateId::new(s), out),
+        }
+    }
+
+    /// Whether an end-of-sequence token was accepted.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.current() == FINISHED
+    }
+
+    /// Whether the output so far is complete: an end-of-sequence token would be accepted
+    /// now (or already was).
+    #[must_use]
+    pub fn is_accepting(&self) -> bool {
+        match self.current() {
+            FINISHED => true,
+            s => self.index.is_accepting(StateId::new(s)),
+        }
+    }
+
+    /// Undoes the last `n` accepted tokens (end-of-sequence included).
+    ///
+    /// # Errors
+    ///
+    /// [`GuideError::Rollback`] when fewer than `n` tokens were accepted; the guide is then
+    /// unchanged.
+    pub fn rollback(&mut self, n: usize) -> Result<(), GuideError> {
+        if n > self.tokens.len() {
+            return Err(GuideError::Rollback { requested: n, available: self.tokens.len() });
+        }
+        self.truncate(n);
+        Ok(())
+    }
+
+    fn truncate(&mut self, n: usize) {
+        self.tokens.truncate(self.tokens.len() - n);
+        self.states.truncate(self.states.len() - n);
+    }
+
+    /// Back to the start state, forgetting all tokens (keeps the history's capacity).
+    pub fn reset(&mut self) {
+        self.truncate(self.tokens.len());
+    }
+
+    /// The tokens accepted so far.
+    #[must_use]
+    pub fn tokens(&self) -> &[TokenId] {
+        &self.tokens
+    }
+
+    /// The number of tokens accepted so far.
+    #[must_use]
+    pub fn num_tokens(&self) -> usize {
+        self.tokens.len()
+    }
+}
