@@ -1,1 +1,325 @@
-fn main() {}
+//! The `maskwell` command: compile token indexes ahead of time, inspect them, and check texts
+//! against them.
+//!
+//! Exit codes: 0 success (or text accepted), 1 text rejected, 2 error.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+use maskwell::vocab::{encode_continuation, load_tokenizer, Tokenizer};
+use maskwell::{Config, Guide, Index, Source, Stats, TokenId, TokenKind, Vocabulary};
+use serde_json::json;
+
+#[derive(Parser, Debug)]
+#[command(name = "maskwell", version, about = "Constrained decoding: compile, inspect and check token indexes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build the token index of a regex over a tokenizer's vocabulary and save it.
+    Compile(CompileArgs),
+    /// Show an index file's header, sizes and statistics.
+    Inspect(InspectArgs),
+    /// Tokenize a text as a model would write it and walk it through an index.
+    Check(CheckArgs),
+}
+
+/// Which tokenizer, and how to read its vocabulary.
+#[derive(Args, Debug)]
+struct VocabArgs {
+    /// The HuggingFace tokenizer.json file.
+    #[arg(long, short = 't', value_name = "FILE")]
+    tokenizer: PathBuf,
+    /// End-of-sequence token id (repeatable); replaces the ids detected from the tokenizer's
+    /// special tokens.
+    #[arg(long = "eos", value_name = "ID")]
+    eos: Vec<u32>,
+    /// Extra stop token id (repeatable), added to the end-of-sequence set.
+    #[arg(long = "stop", value_name = "ID")]
+    stop: Vec<u32>,
+    /// Logits width, when the model pads its vocabulary past the tokenizer's ids.
+    #[arg(long, value_name = "N")]
+    width: Option<usize>,
+}
+
+impl VocabArgs {
+    fn load(&self) -> Result<(Tokenizer, Vocabulary)> {
+        let tokenizer = load_tokenizer(&self.tokenizer)?;
+        let mut builder = Vocabulary::builder().stop_tokens(self.stop.iter().copied().map(TokenId::new));
+        if !self.eos.is_empty() {
+            builder = builder.eos(self.eos.iter().copied().map(TokenId::new));
+        }
+        if let Some(width) = self.width {
+            builder = builder.width(width);
+        }
+        let vocab = builder.build_from_tokenizer(&tokenizer).with_context(|| format!("reading {}", self.tokenizer.display()))?;
+        Ok((tokenizer, vocab))
+    }
+}
+
+#[derive(Args, Debug)]
+struct CompileArgs {
+    /// The regular expression (regex-automata syntax); the whole output must match it.
+    #[arg(long, value_name = "REGEX")]
+    regex: String,
+    #[command(flatten)]
+    vocab: VocabArgs,
+    /// Where to write the index.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: PathBuf,
+    /// Threads for the index build (default: all cores; 1 builds serially).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// DFA size limit in bytes (default 256 MiB).
+    #[arg(long, value_name = "BYTES")]
+    dfa_size_limit: Option<usize>,
+    /// Most token-level states (default 1,048,576).
+    #[arg(long, value_name = "N")]
+    max_states: Option<usize>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct InspectArgs {
+    /// The index file.
+    file: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// The index file.
+    #[arg(long, short = 'i', value_name = "FILE")]
+    index: PathBuf,
+    #[command(flatten)]
+    vocab: VocabArgs,
+    /// The text to check.
+    #[arg(long, value_name = "TEXT", conflicts_with = "file", required_unless_present = "file")]
+    text: Option<String>,
+    /// Read the text from a file instead (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile(args) => compile(&args),
+        Command::Inspect(args) => inspect(&args),
+        Command::Check(args) => check(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("maskwell: {}", describe(&err));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes on one line. A regex error already names the problem and its
+/// byte offset; its sources would repeat the whole regex over several lines.
+fn describe(err: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in err.chain() {
+        parts.push(cause.to_string());
+        if matches!(cause.downcast_ref::<maskwell::index::Error>(), Some(maskwell::index::Error::Regex { .. })) {
+            break;
+        }
+    }
+    parts.join(": ")
+}
+
+fn compile(args: &CompileArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let (_, vocab) = args.vocab.load()?;
+    let mut config = Config::new();
+    if let Some(limit) = args.dfa_size_limit {
+        config = config.dfa_size_limit(limit);
+    }
+    if let Some(states) = args.max_states {
+        config = config.max_index_states(states);
+    }
+    if args.threads == Some(1) {
+        config = config.parallel(false);
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message("compiling the regex");
+    let progress_bar = bar.clone();
+    let builder = Index::builder().configure(config).progress(move |p| {
+        progress_bar.set_message(format!("walking states: {} of {} known, {} transitions", p.states_done, p.states_known, p.transitions));
+        progress_bar.tick();
+    });
+    let build = || builder.build(&args.regex, &vocab);
+    let index = match args.threads {
+        Some(n) if n > 1 => rayon::ThreadPoolBuilder::new().num_threads(n).build().context("starting the thread pool")?.install(build),
+        _ => build(),
+    };
+    bar.finish_and_clear();
+    let index = index?;
+    index.save(&args.output)?;
+    let stats = index.stats();
+    let file_size = std::fs::metadata(&args.output).map(|m| m.len()).unwrap_or(0);
+    if args.json {
+        let mut value = stats_json(&index, &stats);
+        value["file"] = json!(args.output.display().to_string());
+        value["file_bytes"] = json!(file_size);
+        value["total_ms"] = json!(started.elapsed().as_secs_f64() * 1e3);
+        println!("{value}");
+    } else {
+        eprintln!(
+            "compiled {} states, {} transitions, {} token sets, {} in memory, automaton {:.1} ms, index {:.1} ms -> {} ({})",
+            stats.states,
+            stats.transitions,
+            stats.unique_sets,
+            human_bytes(stats.memory as u64),
+            stats.automaton_time.as_secs_f64() * 1e3,
+            stats.index_time.as_secs_f64() * 1e3,
+            args.output.display(),
+            human_bytes(file_size),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect(args: &InspectArgs) -> Result<ExitCode> {
+    let index = Index::load_unbound(&args.file)?;
+    let stats = index.stats();
+    let file_size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let mut value = stats_json(&index, &stats);
+        value["file"] = json!(args.file.display().to_string());
+        value["file_bytes"] = json!(file_size);
+        value["format_version"] = json!(maskwell::index::FORMAT_VERSION);
+        writeln!(out, "{value}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (kind, regex) = match index.source() {
+        Source::Schema { regex, .. } => ("JSON Schema", regex.as_str()),
+        Source::Regex(regex) => ("regex", regex.as_str()),
+        _ => ("other", index.source().regex()),
+    };
+    let shown: String = regex.chars().take(200).collect();
+    let ellipsis = if shown.len() < regex.len() { "…" } else { "" };
+    writeln!(out, "file              {} ({})", args.file.display(), human_bytes(file_size))?;
+    writeln!(out, "format version    {}", maskwell::index::FORMAT_VERSION)?;
+    writeln!(out, "vocabulary        fingerprint {}, width {}, eos {:?}", index.fingerprint(), stats.width, index.eos())?;
+    writeln!(out, "source            {kind}: {shown}{ellipsis}")?;
+    writeln!(out, "states            {} ({} accepting, {} pruned as dead ends)", stats.states, stats.accepting_states, stats.pruned_states)?;
+    writeln!(out, "transitions       {}", stats.transitions)?;
+    writeln!(out, "token sets        {} unique ({} stored as bitmasks)", stats.unique_sets, stats.dense_sets)?;
+    writeln!(out, "automaton         {} states ({} in the DFA before pruning)", stats.automaton_states, stats.dfa_states)?;
+    writeln!(out, "build time        automaton {:.1} ms, index {:.1} ms", stats.automaton_time.as_secs_f64() * 1e3, stats.index_time.as_secs_f64() * 1e3)?;
+    writeln!(out, "memory            {}", human_bytes(stats.memory as u64))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: &CheckArgs) -> Result<ExitCode> {
+    let text = match (&args.text, &args.file) {
+        (Some(text), _) => text.clone(),
+        (None, Some(path)) if path.as_os_str() == "-" => std::io::read_to_string(std::io::stdin()).context("reading standard input")?,
+        (None, Some(path)) => std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        (None, None) => unreachable!("clap requires --text or --file"),
+    };
+    let (tokenizer, vocab) = args.vocab.load()?;
+    let index = Arc::new(Index::load(&args.index, &vocab)?);
+    let tokens = encode_continuation(&tokenizer, &vocab, &text)?;
+    let mut guide = Guide::new(index.clone());
+    let mut offset = 0usize;
+    let shown = |id: TokenId| String::from_utf8_lossy(vocab.token_bytes(id).unwrap_or_default()).into_owned();
+    for (position, &token) in tokens.iter().enumerate() {
+        if let Err(err) = guide.advance(token) {
+            let allowed = guide.allowed_ids();
+            let examples: Vec<String> = allowed
+                .iter()
+                .filter(|&&t| vocab.kind(TokenId::new(t)) == Some(TokenKind::Text))
+                .take(12)
+                .map(|&t| format!("{:?}", shown(TokenId::new(t))))
+                .collect();
+            let eos_allowed = allowed.iter().any(|&t| vocab.is_eos(TokenId::new(t)));
+            if args.json {
+                println!(
+                    "{}",
+                    json!({"accepted": false, "reason": "token_not_allowed", "token_position": position, "token": token.as_u32(),
+                           "token_text": shown(token), "byte_offset": offset, "allowed_count": allowed.len(),
+                           "allowed_examples": examples, "eos_allowed": eos_allowed, "error": err.to_string()})
+                );
+            } else {
+                println!("rejected at token {position} (id {token}, {:?}) at byte {offset}: {err}", shown(token));
+                println!("accepted so far: {:?}", String::from_utf8_lossy(&text.as_bytes()[..offset]));
+                let end = if eos_allowed { " (end of sequence also allowed)" } else { "" };
+                println!("allowed here: {} tokens{end}, e.g. {}", allowed.len(), examples.join(" "));
+            }
+            return Ok(ExitCode::from(1));
+        }
+        offset += vocab.token_bytes(token).map_or(0, <[u8]>::len);
+    }
+    let complete = guide.is_accepting();
+    if args.json {
+        println!("{}", json!({"accepted": complete, "reason": if complete { "complete" } else { "incomplete" }, "tokens": tokens.len(), "bytes": offset}));
+    } else if complete {
+        println!("accepted: {} tokens, {} bytes", tokens.len(), offset);
+    } else {
+        println!("rejected: all {} tokens are allowed, but the text is incomplete (the end of sequence is not allowed after it)", tokens.len());
+    }
+    Ok(if complete { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn stats_json(index: &Index, stats: &Stats) -> serde_json::Value {
+    let (schema, regex) = match index.source() {
+        Source::Schema { schema, regex } => (Some(schema.as_str()), regex.as_str()),
+        other => (None, other.regex()),
+    };
+    json!({
+        "fingerprint": index.fingerprint().to_string(),
+        "width": stats.width,
+        "eos": index.eos(),
+        "regex": regex,
+        "schema": schema,
+        "states": stats.states,
+        "accepting_states": stats.accepting_states,
+        "pruned_states": stats.pruned_states,
+        "transitions": stats.transitions,
+        "unique_sets": stats.unique_sets,
+        "dense_sets": stats.dense_sets,
+        "automaton_states": stats.automaton_states,
+        "dfa_states": stats.dfa_states,
+        "automaton_ms": stats.automaton_time.as_secs_f64() * 1e3,
+        "index_ms": stats.index_time.as_secs_f64() * 1e3,
+        "memory_bytes": stats.memory,
+    })
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

@@ -67,6 +67,14 @@ pub enum Error {
         /// The number of ids the tokenizer uses (largest id + 1).
         needed: usize,
     },
+    /// A text has no tokenization that reproduces it exactly as a continuation.
+    #[error("cannot tokenize {text:?} as a continuation: {reason}")]
+    Encode {
+        /// The beginning of the text (at most 80 characters).
+        text: String,
+        /// Why.
+        reason: String,
+    },
     /// The vocabulary exceeds what an index can address.
     #[error("vocabulary too large: {what} is {value}, the limit is {limit}")]
     TooLarge {
@@ -99,6 +107,8 @@ pub enum ErrorKind {
     WidthTooSmall,
     /// [`Error::TooLarge`]
     TooLarge,
+    /// [`Error::Encode`]
+    Encode,
 }
 
 impl ErrorKind {
@@ -114,6 +124,7 @@ impl ErrorKind {
             ErrorKind::NoEos => "no_eos",
             ErrorKind::WidthTooSmall => "width_too_small",
             ErrorKind::TooLarge => "too_large",
+            ErrorKind::Encode => "encode",
         }
     }
 }
@@ -131,6 +142,7 @@ impl Error {
             Error::NoEos => ErrorKind::NoEos,
             Error::WidthTooSmall { .. } => ErrorKind::WidthTooSmall,
             Error::TooLarge { .. } => ErrorKind::TooLarge,
+            Error::Encode { .. } => ErrorKind::Encode,
         }
     }
 }

@@ -118,6 +118,79 @@ impl Builder {
     }
 }
 
+/// Reads a `tokenizer.json` file with the `tokenizers` crate, special-token strings in text
+/// being tokenized as text (a constraint never lets a model emit a special token by
+/// spelling it).
+///
+/// # Errors
+///
+/// [`Error::Io`] when the file cannot be read, [`Error::Tokenizer`] when it does not parse.
+pub fn load_tokenizer(path: impl AsRef<Path>) -> Result<Tokenizer, Error> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let mut tokenizer = parse(&bytes, path)?;
+    tokenizer.set_encode_special_tokens(true);
+    Ok(tokenizer)
+}
+
+/// The tokens a model emits to write exactly `text` after a prompt: no BOS, and for
+/// SentencePiece tokenizers (whose normalizer adds a space before the first word) the
+/// tokenization `text` gets in the middle of a document.
+///
+/// ```no_run
+/// use maskwell_vocab::{encode_continuation, load_tokenizer, Vocabulary};
+///
+/// let tokenizer = load_tokenizer("tokenizer.json")?;
+/// let vocab = Vocabulary::builder().build_from_tokenizer(&tokenizer)?;
+/// let ids = encode_continuation(&tokenizer, &vocab, r#"{"a": 1}"#)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Encode`] when the tokenizer fails, or no tokenization reproduces the text's
+/// bytes exactly (for example when the tokenizer normalizes it, as Qwen's applies NFC).
+pub fn encode_continuation(tokenizer: &Tokenizer, vocab: &Vocabulary, text: &str) -> Result<Vec<TokenId>, Error> {
+    let fail = |reason: String| Error::Encode { text: text.chars().take(80).collect(), reason };
+    let encode = |input: &str| -> Result<Vec<TokenId>, Error> {
+        let encoding = tokenizer.encode_fast(input, false).map_err(|e| fail(e.to_string()))?;
+        Ok(encoding.get_ids().iter().map(|&id| TokenId::new(id)).collect())
+    };
+    let concat = |ids: &[TokenId]| -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        for &id in ids {
+            if vocab.kind(id)? != TokenKind::Text {
+                return None;
+            }
+            out.extend_from_slice(vocab.token_bytes(id)?);
+        }
+        Some(out)
+    };
+    let direct = encode(text)?;
+    if concat(&direct).as_deref() == Some(text.as_bytes()) {
+        return Ok(direct);
+    }
+    // A dummy prefix lands before a leading newline; what follows is tokenized as anywhere
+    // in a document. Cut after the tokens that spell the prefix.
+    let prefix = concat(&encode("\n")?).ok_or_else(|| fail("the tokenizer does not spell a newline with text tokens".into()))?;
+    let ids = encode(&format!("\n{text}"))?;
+    let mut len = 0;
+    for (i, &id) in ids.iter().enumerate() {
+        if len == prefix.len() {
+            let rest = ids[i..].to_vec();
+            if concat(&ids[..i]).as_deref() == Some(&prefix[..]) && concat(&rest).as_deref() == Some(text.as_bytes()) {
+                return Ok(rest);
+            }
+            break;
+        }
+        len += vocab.token_bytes(id).map_or(usize::MAX / 2, <[u8]>::len);
+        if len > prefix.len() {
+            break;
+        }
+    }
+    Err(fail("the tokenizer's output does not spell the text's bytes exactly (it normalizes the text or emits special tokens)".into()))
+}
+
 /// Parses the file, turning the tokenizer library's errors (and, defensively, panics) into
 /// [`Error::Tokenizer`].
 fn parse(bytes: &[u8], path: &Path) -> Result<Tokenizer, Error> {

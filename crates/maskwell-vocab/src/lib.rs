@@ -41,6 +41,10 @@ mod vocabulary;
 
 pub use error::{Error, ErrorKind};
 pub use fingerprint::Fingerprint;
+#[cfg(feature = "hf")]
+pub use hf::{encode_continuation, load_tokenizer};
+#[cfg(feature = "hf")]
+pub use tokenizers::Tokenizer;
 pub use set::TokenSet;
 pub use token::TokenId;
 pub use vocabulary::{Builder, TokenKind, Vocabulary};

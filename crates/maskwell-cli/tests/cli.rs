@@ -1,0 +1,116 @@
+//! The `maskwell` binary end to end: compile, inspect, check; exit codes and messages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const REGEX: &str = r#"\{"name": "[a-zA-Z ]{1,20}", "age": (0|[1-9][0-9]{0,2})\}"#;
+
+fn maskwell(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_maskwell")).args(args).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn tokenizer() -> String {
+    maskwell_test::fixture(maskwell_test::BYTELEVEL4K).display().to_string()
+}
+
+fn compile(dir: &Path) -> String {
+    let out = dir.join("person.mwi").display().to_string();
+    let run = maskwell(&["compile", "--regex", REGEX, "--tokenizer", &tokenizer(), "-o", &out]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("states") && stderr.contains("transitions") && stderr.contains("person.mwi"), "{stderr}");
+    out
+}
+
+#[test]
+fn compile_inspect_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = compile(dir.path());
+
+    let run = maskwell(&["inspect", &index]);
+    assert!(run.status.success());
+    let shown = text(&run.stdout);
+    for field in ["format version", "fingerprint", "width 4259", "states", "transitions", "token sets", "memory", REGEX] {
+        assert!(shown.contains(field), "{field} missing from:\n{shown}");
+    }
+    let run = maskwell(&["inspect", "--json", &index]);
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["width"], 4259);
+    assert_eq!(json["regex"], REGEX);
+    assert!(json["states"].as_u64().unwrap() > 10);
+
+    let tok = tokenizer();
+    let run = maskwell(&["check", "--index", &index, "--tokenizer", &tok, "--text", r#"{"name": "Ada", "age": 36}"#]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stdout));
+    assert!(text(&run.stdout).starts_with("accepted"));
+
+    let run = maskwell(&["check", "--index", &index, "--tokenizer", &tok, "--text", r#"{"name": "Ada", "age": 036}"#]);
+    assert_eq!(run.status.code(), Some(1));
+    let out = text(&run.stdout);
+    assert!(out.starts_with("rejected at token") && out.contains(r#""3") at byte 24"#), "{out}");
+    assert!(out.contains(r#"allowed here: 1 tokens, e.g. "}""#), "{out}");
+
+    let run = maskwell(&["check", "--json", "--index", &index, "--tokenizer", &tok, "--text", r#"{"name": "Ada", "age": 3"#]);
+    assert_eq!(run.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["accepted"], false);
+    assert_eq!(json["reason"], "incomplete");
+
+    let file = dir.path().join("doc.json");
+    std::fs::write(&file, r#"{"name": "Bo", "age": 0}"#).unwrap();
+    let run = maskwell(&["check", "--json", "--index", &index, "--tokenizer", &tok, "--file", &file.display().to_string()]);
+    assert_eq!(run.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["accepted"], true);
+}
+
+#[test]
+fn errors_exit_2_and_say_what_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.mwi").display().to_string();
+
+    let run = maskwell(&["compile", "--regex", "ab(c", "--tokenizer", &tokenizer(), "-o", &out]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(text(&run.stderr).trim(), "maskwell: invalid regex: unclosed group at byte 2");
+
+    let run = maskwell(&["compile", "--regex", "a", "--tokenizer", "/no/such/tokenizer.json", "-o", &out]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("/no/such/tokenizer.json"), "{}", text(&run.stderr));
+
+    let bogus = dir.path().join("bogus.mwi");
+    std::fs::write(&bogus, b"not an index").unwrap();
+    let run = maskwell(&["inspect", &bogus.display().to_string()]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("bad magic number"), "{}", text(&run.stderr));
+
+    // An index checked with another tokenizer.
+    let index = compile(dir.path());
+    let sp = maskwell_test::fixture(maskwell_test::SP32000).display().to_string();
+    let run = maskwell(&["check", "--index", &index, "--tokenizer", &sp, "--text", "{}"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("index was built for vocabulary"), "{}", text(&run.stderr));
+
+    let run = maskwell(&["compile", "--regex", "[a-z]*a[a-z]{12}", "--dfa-size-limit", "4096", "--tokenizer", &tokenizer(), "-o", &out]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("dfa_size_limit"), "{}", text(&run.stderr));
+}
+
+#[test]
+fn threads_do_not_change_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("t{threads}.mwi")).display().to_string();
+        let run = maskwell(&["compile", "--json", "--threads", threads, "--regex", REGEX, "--tokenizer", &tokenizer(), "-o", &out]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        files.push(summary);
+    }
+    for key in ["fingerprint", "states", "transitions", "unique_sets", "accepting_states"] {
+        assert_eq!(files[0][key], files[1][key], "{key}");
+    }
+}
