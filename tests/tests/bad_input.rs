@@ -6,7 +6,10 @@ use maskwell::{Config, Guide, Index, TokenId, Vocabulary};
 use xxhash_rust::xxh3::xxh3_64;
 
 fn vocab() -> Vocabulary {
-    Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(["</s>", "{", "}", "\"", "a", "b", ":", "1", "12", "\"a\""]).unwrap()
+    Vocabulary::builder()
+        .eos([TokenId::new(0)])
+        .build_from_tokens(["</s>", "{", "}", "\"", "a", "b", ":", "1", "12", "\"a\""])
+        .unwrap()
 }
 
 const REGEX: &str = r#"\{"[ab]{1,3}":(1|12)\}"#;
@@ -15,8 +18,14 @@ const REGEX: &str = r#"\{"[ab]{1,3}":(1|12)\}"#;
 fn malformed_regexes_name_the_byte() {
     for (regex, message) in [
         ("ab(c", "invalid regex: unclosed group at byte 2"),
-        ("a{3,1}", "invalid regex: invalid repetition count range, the start must be <= the end at byte 1"),
-        (r"[z-a]", "invalid regex: invalid character class range, the start must be <= the end at byte 1"),
+        (
+            "a{3,1}",
+            "invalid regex: invalid repetition count range, the start must be <= the end at byte 1",
+        ),
+        (
+            r"[z-a]",
+            "invalid regex: invalid character class range, the start must be <= the end at byte 1",
+        ),
         (r"\p{NoSuchClass}", "invalid regex: Unicode property not found at byte 0"),
     ] {
         let err = Index::new(regex, &vocab()).unwrap_err();
@@ -29,12 +38,21 @@ fn malformed_regexes_name_the_byte() {
 
 #[test]
 fn limits_are_errors_that_name_the_setting() {
-    let err = Index::builder().configure(Config::new().dfa_size_limit(4096)).build("[a-z]*a[a-z]{12}", &vocab()).unwrap_err();
+    let err = Index::builder()
+        .configure(Config::new().dfa_size_limit(4096))
+        .build("[a-z]*a[a-z]{12}", &vocab())
+        .unwrap_err();
     assert_eq!(err.kind().code(), "limit");
     assert!(err.to_string().contains("dfa_size_limit"), "{err}");
-    let err = Index::builder().configure(Config::new().max_index_states(2)).build(REGEX, &vocab()).unwrap_err();
+    let err = Index::builder()
+        .configure(Config::new().max_index_states(2))
+        .build(REGEX, &vocab())
+        .unwrap_err();
     assert!(err.to_string().contains("max_index_states"), "{err}");
-    let err = Index::builder().configure(Config::new().index_size_limit(16)).build(REGEX, &vocab()).unwrap_err();
+    let err = Index::builder()
+        .configure(Config::new().index_size_limit(16))
+        .build(REGEX, &vocab())
+        .unwrap_err();
     assert!(err.to_string().contains("index_size_limit"), "{err}");
     // A huge counted repetition stops at the NFA limit instead of exhausting memory.
     let err = Index::new("(?:[a-z]{1000}){1000}", &vocab()).unwrap_err();
@@ -65,7 +83,10 @@ fn token_ids_out_of_range_are_errors() {
     }
     assert_eq!(guide.validate_tokens(&[TokenId::new(1), TokenId::new(u32::MAX)]), 1);
     let err = guide.fill_bitmask(&mut [0u32; 2]).unwrap_err();
-    assert_eq!(err.to_string(), "bitmask buffer has 2 words, expected 1 for a vocabulary of width 10");
+    assert_eq!(
+        err.to_string(),
+        "bitmask buffer has 2 words, expected 1 for a vocabulary of width 10"
+    );
     assert_eq!(guide.rollback(1).unwrap_err().kind().code(), "rollback");
     assert_eq!(guide.num_tokens(), 0);
 }
@@ -80,7 +101,9 @@ fn reseal(bytes: &mut [u8]) {
 fn corrupt_and_mismatched_index_files() {
     let vocab = vocab();
     let good = Index::new(REGEX, &vocab).unwrap().to_bytes();
-    let code = |bytes: &[u8]| Index::from_bytes(bytes, &vocab).map(|_| ()).map_err(|e| (e.kind().code(), e.to_string()));
+    let code = |bytes: &[u8]| {
+        Index::from_bytes(bytes, &vocab).map(|_| ()).map_err(|e| (e.kind().code(), e.to_string()))
+    };
 
     assert_eq!(code(b"").unwrap_err().1, "<memory>: not a maskwell index file (bad magic number)");
     assert!(code(b"{\"not\": \"an index\"}").unwrap_err().1.contains("bad magic"));
@@ -115,10 +138,20 @@ fn corrupt_and_mismatched_index_files() {
         }
     }
 
-    let other = Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(["</s>", "{", "}", "\"", "b", "a", ":", "1", "12", "\"a\""]).unwrap();
-    let (kind, message) = Index::from_bytes(&good, &other).map(|_| ()).map_err(|e| (e.kind().code(), e.to_string())).unwrap_err();
+    let other = Vocabulary::builder()
+        .eos([TokenId::new(0)])
+        .build_from_tokens(["</s>", "{", "}", "\"", "b", "a", ":", "1", "12", "\"a\""])
+        .unwrap();
+    let (kind, message) = Index::from_bytes(&good, &other)
+        .map(|_| ())
+        .map_err(|e| (e.kind().code(), e.to_string()))
+        .unwrap_err();
     assert_eq!(kind, "vocabulary_mismatch");
-    assert!(message.contains(&vocab.fingerprint().to_string()) && message.contains(&other.fingerprint().to_string()), "{message}");
+    assert!(
+        message.contains(&vocab.fingerprint().to_string())
+            && message.contains(&other.fingerprint().to_string()),
+        "{message}"
+    );
 }
 
 /// Drives a guide over every token from every reachable state: a loaded index must never panic.

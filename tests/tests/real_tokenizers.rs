@@ -25,7 +25,10 @@ fn check_tokenizer(path: &Path) {
     for text in NOT_MATCHING {
         let ids = tokens(&tokenizer, &vocab, text);
         let expected = expected_walk(JSON_REGEX, &vocab, &ids);
-        assert!(matches!(expected, Walk::RejectedAt(_)), "{name}: {text} should leave the language");
+        assert!(
+            matches!(expected, Walk::RejectedAt(_)),
+            "{name}: {text} should leave the language"
+        );
         let mut guide = Guide::new(index.clone());
         assert_eq!(walk(&mut guide, &ids), expected, "{name}: {text}");
         // The refused token left the guide where it was: the accepted prefix is intact.
@@ -60,7 +63,11 @@ fn padded_width_and_extra_stop_tokens() {
     let base = Vocabulary::builder().build_from_tokenizer(&tokenizer).unwrap();
     let padded_width = base.width().next_multiple_of(64) + 64;
     let stop = TokenId::new(base.width() as u32 - 2);
-    let vocab = Vocabulary::builder().width(padded_width).stop_tokens([stop]).build_from_tokenizer(&tokenizer).unwrap();
+    let vocab = Vocabulary::builder()
+        .width(padded_width)
+        .stop_tokens([stop])
+        .build_from_tokenizer(&tokenizer)
+        .unwrap();
     let index = Arc::new(Index::new(JSON_REGEX, &vocab).unwrap());
     assert_eq!(index.words(), padded_width / 32);
     let mut guide = Guide::new(index.clone());
@@ -71,6 +78,12 @@ fn padded_width_and_extra_stop_tokens() {
     assert!(allowed.iter().all(|&t| vocab.is_eos(TokenId::new(t))));
     assert!(allowed.contains(&stop.as_u32()));
     assert!(allowed.iter().all(|&t| (t as usize) < base.width()));
-    assert_eq!(guide.advance(TokenId::new(padded_width as u32 - 1)).unwrap_err().kind().code(), "token_not_allowed");
-    assert_eq!(guide.advance(TokenId::new(padded_width as u32)).unwrap_err().kind().code(), "token_out_of_range");
+    assert_eq!(
+        guide.advance(TokenId::new(padded_width as u32 - 1)).unwrap_err().kind().code(),
+        "token_not_allowed"
+    );
+    assert_eq!(
+        guide.advance(TokenId::new(padded_width as u32)).unwrap_err().kind().code(),
+        "token_out_of_range"
+    );
 }

@@ -16,7 +16,11 @@ use maskwell::{Config, Guide, Index, Source, Stats, TokenId, TokenKind, Vocabula
 use serde_json::json;
 
 #[derive(Parser, Debug)]
-#[command(name = "maskwell", version, about = "Constrained decoding: compile, inspect and check token indexes")]
+#[command(
+    name = "maskwell",
+    version,
+    about = "Constrained decoding: compile, inspect and check token indexes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -53,14 +57,17 @@ struct VocabArgs {
 impl VocabArgs {
     fn load(&self) -> Result<(Tokenizer, Vocabulary)> {
         let tokenizer = load_tokenizer(&self.tokenizer)?;
-        let mut builder = Vocabulary::builder().stop_tokens(self.stop.iter().copied().map(TokenId::new));
+        let mut builder =
+            Vocabulary::builder().stop_tokens(self.stop.iter().copied().map(TokenId::new));
         if !self.eos.is_empty() {
             builder = builder.eos(self.eos.iter().copied().map(TokenId::new));
         }
         if let Some(width) = self.width {
             builder = builder.width(width);
         }
-        let vocab = builder.build_from_tokenizer(&tokenizer).with_context(|| format!("reading {}", self.tokenizer.display()))?;
+        let vocab = builder
+            .build_from_tokenizer(&tokenizer)
+            .with_context(|| format!("reading {}", self.tokenizer.display()))?;
         Ok((tokenizer, vocab))
     }
 }
@@ -126,7 +133,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            if err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("maskwell: {}", describe(&err));
@@ -141,7 +151,10 @@ fn describe(err: &anyhow::Error) -> String {
     let mut parts = Vec::new();
     for cause in err.chain() {
         parts.push(cause.to_string());
-        if matches!(cause.downcast_ref::<maskwell::index::Error>(), Some(maskwell::index::Error::Regex { .. })) {
+        if matches!(
+            cause.downcast_ref::<maskwell::index::Error>(),
+            Some(maskwell::index::Error::Regex { .. })
+        ) {
             break;
         }
     }
@@ -165,12 +178,19 @@ fn compile(args: &CompileArgs) -> Result<ExitCode> {
     bar.set_message("compiling the regex");
     let progress_bar = bar.clone();
     let builder = Index::builder().configure(config).progress(move |p| {
-        progress_bar.set_message(format!("walking states: {} of {} known, {} transitions", p.states_done, p.states_known, p.transitions));
+        progress_bar.set_message(format!(
+            "walking states: {} of {} known, {} transitions",
+            p.states_done, p.states_known, p.transitions
+        ));
         progress_bar.tick();
     });
     let build = || builder.build(&args.regex, &vocab);
     let index = match args.threads {
-        Some(n) if n > 1 => rayon::ThreadPoolBuilder::new().num_threads(n).build().context("starting the thread pool")?.install(build),
+        Some(n) if n > 1 => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .context("starting the thread pool")?
+            .install(build),
         _ => build(),
     };
     bar.finish_and_clear();
@@ -222,13 +242,36 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
     let ellipsis = if shown.len() < regex.len() { "…" } else { "" };
     writeln!(out, "file              {} ({})", args.file.display(), human_bytes(file_size))?;
     writeln!(out, "format version    {}", maskwell::index::FORMAT_VERSION)?;
-    writeln!(out, "vocabulary        fingerprint {}, width {}, eos {:?}", index.fingerprint(), stats.width, index.eos())?;
+    writeln!(
+        out,
+        "vocabulary        fingerprint {}, width {}, eos {:?}",
+        index.fingerprint(),
+        stats.width,
+        index.eos()
+    )?;
     writeln!(out, "source            {kind}: {shown}{ellipsis}")?;
-    writeln!(out, "states            {} ({} accepting, {} pruned as dead ends)", stats.states, stats.accepting_states, stats.pruned_states)?;
+    writeln!(
+        out,
+        "states            {} ({} accepting, {} pruned as dead ends)",
+        stats.states, stats.accepting_states, stats.pruned_states
+    )?;
     writeln!(out, "transitions       {}", stats.transitions)?;
-    writeln!(out, "token sets        {} unique ({} stored as bitmasks)", stats.unique_sets, stats.dense_sets)?;
-    writeln!(out, "automaton         {} states ({} in the DFA before pruning)", stats.automaton_states, stats.dfa_states)?;
-    writeln!(out, "build time        automaton {:.1} ms, index {:.1} ms", stats.automaton_time.as_secs_f64() * 1e3, stats.index_time.as_secs_f64() * 1e3)?;
+    writeln!(
+        out,
+        "token sets        {} unique ({} stored as bitmasks)",
+        stats.unique_sets, stats.dense_sets
+    )?;
+    writeln!(
+        out,
+        "automaton         {} states ({} in the DFA before pruning)",
+        stats.automaton_states, stats.dfa_states
+    )?;
+    writeln!(
+        out,
+        "build time        automaton {:.1} ms, index {:.1} ms",
+        stats.automaton_time.as_secs_f64() * 1e3,
+        stats.index_time.as_secs_f64() * 1e3
+    )?;
     writeln!(out, "memory            {}", human_bytes(stats.memory as u64))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -236,8 +279,12 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
 fn check(args: &CheckArgs) -> Result<ExitCode> {
     let text = match (&args.text, &args.file) {
         (Some(text), _) => text.clone(),
-        (None, Some(path)) if path.as_os_str() == "-" => std::io::read_to_string(std::io::stdin()).context("reading standard input")?,
-        (None, Some(path)) => std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            std::io::read_to_string(std::io::stdin()).context("reading standard input")?
+        }
+        (None, Some(path)) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
         (None, None) => unreachable!("clap requires --text or --file"),
     };
     let (tokenizer, vocab) = args.vocab.load()?;
@@ -245,7 +292,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let tokens = encode_continuation(&tokenizer, &vocab, &text)?;
     let mut guide = Guide::new(index.clone());
     let mut offset = 0usize;
-    let shown = |id: TokenId| String::from_utf8_lossy(vocab.token_bytes(id).unwrap_or_default()).into_owned();
+    let shown = |id: TokenId| {
+        String::from_utf8_lossy(vocab.token_bytes(id).unwrap_or_default()).into_owned()
+    };
     for (position, &token) in tokens.iter().enumerate() {
         if let Err(err) = guide.advance(token) {
             let allowed = guide.allowed_ids();
@@ -264,10 +313,20 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
                            "allowed_examples": examples, "eos_allowed": eos_allowed, "error": err.to_string()})
                 );
             } else {
-                println!("rejected at token {position} (id {token}, {:?}) at byte {offset}: {err}", shown(token));
-                println!("accepted so far: {:?}", String::from_utf8_lossy(&text.as_bytes()[..offset]));
+                println!(
+                    "rejected at token {position} (id {token}, {:?}) at byte {offset}: {err}",
+                    shown(token)
+                );
+                println!(
+                    "accepted so far: {:?}",
+                    String::from_utf8_lossy(&text.as_bytes()[..offset])
+                );
                 let end = if eos_allowed { " (end of sequence also allowed)" } else { "" };
-                println!("allowed here: {} tokens{end}, e.g. {}", allowed.len(), examples.join(" "));
+                println!(
+                    "allowed here: {} tokens{end}, e.g. {}",
+                    allowed.len(),
+                    examples.join(" ")
+                );
             }
             return Ok(ExitCode::from(1));
         }
@@ -275,7 +334,10 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     }
     let complete = guide.is_accepting();
     if args.json {
-        println!("{}", json!({"accepted": complete, "reason": if complete { "complete" } else { "incomplete" }, "tokens": tokens.len(), "bytes": offset}));
+        println!(
+            "{}",
+            json!({"accepted": complete, "reason": if complete { "complete" } else { "incomplete" }, "tokens": tokens.len(), "bytes": offset})
+        );
     } else if complete {
         println!("accepted: {} tokens, {} bytes", tokens.len(), offset);
     } else {

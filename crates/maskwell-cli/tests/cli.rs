@@ -22,7 +22,12 @@ fn compile(dir: &Path) -> String {
     let run = maskwell(&["compile", "--regex", REGEX, "--tokenizer", &tokenizer(), "-o", &out]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     let stderr = text(&run.stderr);
-    assert!(stderr.contains("states") && stderr.contains("transitions") && stderr.contains("person.mwi"), "{stderr}");
+    assert!(
+        stderr.contains("states")
+            && stderr.contains("transitions")
+            && stderr.contains("person.mwi"),
+        "{stderr}"
+    );
     out
 }
 
@@ -34,7 +39,16 @@ fn compile_inspect_check() {
     let run = maskwell(&["inspect", &index]);
     assert!(run.status.success());
     let shown = text(&run.stdout);
-    for field in ["format version", "fingerprint", "width 4259", "states", "transitions", "token sets", "memory", REGEX] {
+    for field in [
+        "format version",
+        "fingerprint",
+        "width 4259",
+        "states",
+        "transitions",
+        "token sets",
+        "memory",
+        REGEX,
+    ] {
         assert!(shown.contains(field), "{field} missing from:\n{shown}");
     }
     let run = maskwell(&["inspect", "--json", &index]);
@@ -44,17 +58,42 @@ fn compile_inspect_check() {
     assert!(json["states"].as_u64().unwrap() > 10);
 
     let tok = tokenizer();
-    let run = maskwell(&["check", "--index", &index, "--tokenizer", &tok, "--text", r#"{"name": "Ada", "age": 36}"#]);
+    let run = maskwell(&[
+        "check",
+        "--index",
+        &index,
+        "--tokenizer",
+        &tok,
+        "--text",
+        r#"{"name": "Ada", "age": 36}"#,
+    ]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stdout));
     assert!(text(&run.stdout).starts_with("accepted"));
 
-    let run = maskwell(&["check", "--index", &index, "--tokenizer", &tok, "--text", r#"{"name": "Ada", "age": 036}"#]);
+    let run = maskwell(&[
+        "check",
+        "--index",
+        &index,
+        "--tokenizer",
+        &tok,
+        "--text",
+        r#"{"name": "Ada", "age": 036}"#,
+    ]);
     assert_eq!(run.status.code(), Some(1));
     let out = text(&run.stdout);
     assert!(out.starts_with("rejected at token") && out.contains(r#""3") at byte 24"#), "{out}");
     assert!(out.contains(r#"allowed here: 1 tokens, e.g. "}""#), "{out}");
 
-    let run = maskwell(&["check", "--json", "--index", &index, "--tokenizer", &tok, "--text", r#"{"name": "Ada", "age": 3"#]);
+    let run = maskwell(&[
+        "check",
+        "--json",
+        "--index",
+        &index,
+        "--tokenizer",
+        &tok,
+        "--text",
+        r#"{"name": "Ada", "age": 3"#,
+    ]);
     assert_eq!(run.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(json["accepted"], false);
@@ -62,7 +101,16 @@ fn compile_inspect_check() {
 
     let file = dir.path().join("doc.json");
     std::fs::write(&file, r#"{"name": "Bo", "age": 0}"#).unwrap();
-    let run = maskwell(&["check", "--json", "--index", &index, "--tokenizer", &tok, "--file", &file.display().to_string()]);
+    let run = maskwell(&[
+        "check",
+        "--json",
+        "--index",
+        &index,
+        "--tokenizer",
+        &tok,
+        "--file",
+        &file.display().to_string(),
+    ]);
     assert_eq!(run.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(json["accepted"], true);
@@ -77,7 +125,15 @@ fn errors_exit_2_and_say_what_and_where() {
     assert_eq!(run.status.code(), Some(2));
     assert_eq!(text(&run.stderr).trim(), "maskwell: invalid regex: unclosed group at byte 2");
 
-    let run = maskwell(&["compile", "--regex", "a", "--tokenizer", "/no/such/tokenizer.json", "-o", &out]);
+    let run = maskwell(&[
+        "compile",
+        "--regex",
+        "a",
+        "--tokenizer",
+        "/no/such/tokenizer.json",
+        "-o",
+        &out,
+    ]);
     assert_eq!(run.status.code(), Some(2));
     assert!(text(&run.stderr).contains("/no/such/tokenizer.json"), "{}", text(&run.stderr));
 
@@ -94,7 +150,17 @@ fn errors_exit_2_and_say_what_and_where() {
     assert_eq!(run.status.code(), Some(2));
     assert!(text(&run.stderr).contains("index was built for vocabulary"), "{}", text(&run.stderr));
 
-    let run = maskwell(&["compile", "--regex", "[a-z]*a[a-z]{12}", "--dfa-size-limit", "4096", "--tokenizer", &tokenizer(), "-o", &out]);
+    let run = maskwell(&[
+        "compile",
+        "--regex",
+        "[a-z]*a[a-z]{12}",
+        "--dfa-size-limit",
+        "4096",
+        "--tokenizer",
+        &tokenizer(),
+        "-o",
+        &out,
+    ]);
     assert_eq!(run.status.code(), Some(2));
     assert!(text(&run.stderr).contains("dfa_size_limit"), "{}", text(&run.stderr));
 }
@@ -105,7 +171,18 @@ fn threads_do_not_change_the_index() {
     let mut files = Vec::new();
     for threads in ["1", "2"] {
         let out = dir.path().join(format!("t{threads}.mwi")).display().to_string();
-        let run = maskwell(&["compile", "--json", "--threads", threads, "--regex", REGEX, "--tokenizer", &tokenizer(), "-o", &out]);
+        let run = maskwell(&[
+            "compile",
+            "--json",
+            "--threads",
+            threads,
+            "--regex",
+            REGEX,
+            "--tokenizer",
+            &tokenizer(),
+            "-o",
+            &out,
+        ]);
         assert!(run.status.success(), "{}", text(&run.stderr));
         let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         files.push(summary);

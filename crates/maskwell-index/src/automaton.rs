@@ -321,7 +321,7 @@ fn nfa_error(e: thompson::BuildError) -> Error {
         }
         _ => (e.to_string(), None),
     };
-    Error::Regex { message, offset, source: Some(e) }
+    Error::Regex { message, offset, source: Some(Box::new(e)) }
 }
 
 fn dfa_error(e: &dense::BuildError, config: &Config) -> Error {

@@ -15,7 +15,7 @@ pub enum Error {
         offset: Option<usize>,
         /// The regex compiler's error.
         #[source]
-        source: Option<regex_automata::nfa::thompson::BuildError>,
+        source: Option<Box<regex_automata::nfa::thompson::BuildError>>,
     },
     /// A configured limit was exceeded.
     #[error("{limit} exceeded: {detail} (raise `Config::{setter}` to allow it)")]

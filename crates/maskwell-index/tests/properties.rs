@@ -97,8 +97,8 @@ proptest! {
                         longer.extend_from_slice(vocab.token_bytes(TokenId::new(token)).unwrap());
                         let expected = brute_allowed(&automaton, &vocab, &longer);
                         prop_assert_eq!(index.allowed_ids(next), expected.as_slice(), "{} after {:?}", pattern, longer);
-                        if !paths.contains_key(&next) {
-                            paths.insert(next, longer);
+                        if let std::collections::hash_map::Entry::Vacant(entry) = paths.entry(next) {
+                            entry.insert(longer);
                             queue.push_back(next);
                         }
                     }

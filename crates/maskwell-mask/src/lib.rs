@@ -164,8 +164,14 @@ mod tests {
         let e = apply_bitmask_batch(&mut logits, &[0, 0], 2).unwrap_err();
         assert_eq!(e.to_string(), "batch of 2 rows: logits has 33 elements, not a multiple of 2");
         let mut logits = vec![1.0f32; 64];
-        assert_eq!(apply_bitmask_batch(&mut logits, &[0, 0, 0], 2).unwrap_err().code(), "batch_shape");
-        assert_eq!(apply_bitmask_batch(&mut logits, &[0, 0, 0, 0], 2).unwrap_err().code(), "row_too_narrow");
+        assert_eq!(
+            apply_bitmask_batch(&mut logits, &[0, 0, 0], 2).unwrap_err().code(),
+            "batch_shape"
+        );
+        assert_eq!(
+            apply_bitmask_batch(&mut logits, &[0, 0, 0, 0], 2).unwrap_err().code(),
+            "row_too_narrow"
+        );
         assert!(logits.iter().all(|&l| l == 1.0));
         assert!(apply_bitmask_batch(&mut [], &[], 0).is_ok());
         assert!(apply_bitmask_batch(&mut logits, &[], 0).is_err());

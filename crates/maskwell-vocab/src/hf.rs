@@ -127,7 +127,8 @@ impl Builder {
 /// [`Error::Io`] when the file cannot be read, [`Error::Tokenizer`] when it does not parse.
 pub fn load_tokenizer(path: impl AsRef<Path>) -> Result<Tokenizer, Error> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let bytes =
+        std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     let mut tokenizer = parse(&bytes, path)?;
     tokenizer.set_encode_special_tokens(true);
     Ok(tokenizer)
@@ -150,7 +151,11 @@ pub fn load_tokenizer(path: impl AsRef<Path>) -> Result<Tokenizer, Error> {
 ///
 /// [`Error::Encode`] when the tokenizer fails, or no tokenization reproduces the text's
 /// bytes exactly (for example when the tokenizer normalizes it, as Qwen's applies NFC).
-pub fn encode_continuation(tokenizer: &Tokenizer, vocab: &Vocabulary, text: &str) -> Result<Vec<TokenId>, Error> {
+pub fn encode_continuation(
+    tokenizer: &Tokenizer,
+    vocab: &Vocabulary,
+    text: &str,
+) -> Result<Vec<TokenId>, Error> {
     let fail = |reason: String| Error::Encode { text: text.chars().take(80).collect(), reason };
     let encode = |input: &str| -> Result<Vec<TokenId>, Error> {
         let encoding = tokenizer.encode_fast(input, false).map_err(|e| fail(e.to_string()))?;
@@ -172,13 +177,16 @@ pub fn encode_continuation(tokenizer: &Tokenizer, vocab: &Vocabulary, text: &str
     }
     // A dummy prefix lands before a leading newline; what follows is tokenized as anywhere
     // in a document. Cut after the tokens that spell the prefix.
-    let prefix = concat(&encode("\n")?).ok_or_else(|| fail("the tokenizer does not spell a newline with text tokens".into()))?;
+    let prefix = concat(&encode("\n")?)
+        .ok_or_else(|| fail("the tokenizer does not spell a newline with text tokens".into()))?;
     let ids = encode(&format!("\n{text}"))?;
     let mut len = 0;
     for (i, &id) in ids.iter().enumerate() {
         if len == prefix.len() {
             let rest = ids[i..].to_vec();
-            if concat(&ids[..i]).as_deref() == Some(&prefix[..]) && concat(&rest).as_deref() == Some(text.as_bytes()) {
+            if concat(&ids[..i]).as_deref() == Some(&prefix[..])
+                && concat(&rest).as_deref() == Some(text.as_bytes())
+            {
                 return Ok(rest);
             }
             break;

@@ -43,8 +43,8 @@ pub use error::{Error, ErrorKind};
 pub use fingerprint::Fingerprint;
 #[cfg(feature = "hf")]
 pub use hf::{encode_continuation, load_tokenizer};
-#[cfg(feature = "hf")]
-pub use tokenizers::Tokenizer;
 pub use set::TokenSet;
 pub use token::TokenId;
+#[cfg(feature = "hf")]
+pub use tokenizers::Tokenizer;
 pub use vocabulary::{Builder, TokenKind, Vocabulary};

@@ -39,7 +39,9 @@ pub use maskwell_index as index;
 pub use maskwell_mask as mask;
 pub use maskwell_vocab as vocab;
 
-pub use maskwell_index::{Automaton, Builder, Config, Guide, GuideError, Index, Source, StateId, Stats, Step};
+pub use maskwell_index::{
+    Automaton, Builder, Config, Guide, GuideError, Index, Source, StateId, Stats, Step,
+};
 pub use maskwell_mask::{apply_bitmask, apply_bitmask_batch};
 pub use maskwell_vocab::{Fingerprint, TokenId, TokenKind, TokenSet, Vocabulary};
 
