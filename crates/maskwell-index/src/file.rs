@@ -14,7 +14,8 @@
 //!     automaton_micros u64, index_micros u64
 //!     source kind u32 (0 regex, 1 schema), then its strings (u32 length + UTF-8)
 //!     arrays (u32 count + u32 items): eos, state_set, state_next, set_offsets,
-//!     set_tokens, next_states
+//!     set_tokens, next_states, forced_offsets
+//!     forced bytes (u32 length + bytes)
 //! ```
 //!
 //! Loading checks everything before anything is trusted: magic, version, length, checksum,
@@ -78,12 +79,15 @@ impl Index {
             &self.set_offsets,
             &self.set_tokens,
             &self.next_states,
+            &self.forced_offsets,
         ] {
             p.extend_from_slice(&(array.len() as u32).to_le_bytes());
             for v in array.iter() {
                 p.extend_from_slice(&v.to_le_bytes());
             }
         }
+        p.extend_from_slice(&(self.forced_bytes.len() as u32).to_le_bytes());
+        p.extend_from_slice(&self.forced_bytes);
         let mut out = Vec::with_capacity(HEADER_LEN + p.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -295,6 +299,9 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Index, Error> {
     let set_offsets = r.array("set offsets")?;
     let set_tokens = r.array("set tokens")?;
     let next_states = r.array("next states")?;
+    let forced_offsets = r.array("forced byte offsets")?;
+    let forced_len = r.u32("forced bytes")? as usize;
+    let forced_bytes = r.take(forced_len, "forced bytes")?.to_vec();
     if r.pos != payload.len() {
         return Err(bad(format!("{} unexpected bytes after the index", payload.len() - r.pos)));
     }
@@ -310,6 +317,8 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Index, Error> {
         set_offsets,
         set_tokens,
         next_states,
+        forced_offsets,
+        forced_bytes,
         set_mask: Vec::new(),
         masks: Vec::new(),
         eos_mask: Vec::new(),
@@ -384,6 +393,13 @@ fn validate(ix: &Index) -> Result<(), String> {
     }
     if offset != ix.next_states.len() {
         return Err(format!("{} next states for {offset} transitions", ix.next_states.len()));
+    }
+    if ix.forced_offsets.len() != states + 1
+        || ix.forced_offsets[0] != 0
+        || ix.forced_offsets.windows(2).any(|w| w[0] > w[1])
+        || ix.forced_offsets[states] as usize != ix.forced_bytes.len()
+    {
+        return Err("forced byte offsets do not span the forced bytes".to_owned());
     }
     Ok(())
 }

@@ -165,6 +165,129 @@ impl Guide {
         }
     }
 
+    /// The one token allowed now, when there is exactly one (an end-of-sequence token
+    /// included): a runtime can append it without running the model.
+    #[must_use]
+    pub fn forced_token(&self) -> Option<TokenId> {
+        match self.allowed_ids() {
+            [only] if !self.is_finished() => Some(TokenId::new(*only)),
+            _ => None,
+        }
+    }
+
+    /// The bytes every continuation starts with from here (empty when the next byte is a
+    /// choice, and once finished); see [`Index::forced_bytes`].
+    #[must_use]
+    pub fn forced_bytes(&self) -> &[u8] {
+        match self.current() {
+            FINISHED => &[],
+            s => self.index.forced_bytes(StateId::new(s)),
+        }
+    }
+
+    /// Writes `draft.len() + 1` bitmask rows for speculative decoding: row `i` is the mask
+    /// after accepting `draft[..i]`, computed from the index directly (the guide itself does
+    /// not move). Returns how many draft tokens are valid; rows past the first invalid
+    /// token repeat the last valid row, so every row stays samplable.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use maskwell_index::{Guide, Index};
+    /// use maskwell_vocab::{TokenId, Vocabulary};
+    ///
+    /// let vocab = Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(["</s>", "a", "b"])?;
+    /// let index = Arc::new(Index::new("ab", &vocab)?);
+    /// let guide = Guide::new(index.clone());
+    /// let mut rows = vec![0u32; 3 * index.words()];
+    /// let valid = guide.fill_draft_bitmasks(&[TokenId::new(1), TokenId::new(1)], &mut rows)?;
+    /// assert_eq!(valid, 1); // "a" then "a" again: only the first is valid
+    /// assert_eq!(rows, [0b010, 0b100, 0b100]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`GuideError::BufferSize`] when `out` is not `(draft.len() + 1) × words` long.
+    pub fn fill_draft_bitmasks(
+        &self,
+        draft: &[TokenId],
+        out: &mut [u32],
+    ) -> Result<usize, GuideError> {
+        let words = self.index.words();
+        if out.len() != (draft.len() + 1) * words {
+            return Err(GuideError::BufferSize {
+                expected: (draft.len() + 1) * words,
+                actual: out.len(),
+                width: self.index.width(),
+            });
+        }
+        let mut state = self.current();
+        let mut valid = draft.len();
+        for (i, row) in out.chunks_mut(words).enumerate() {
+            match state {
+                FINISHED => self.index.fill_eos_bitmask(row)?,
+                s => self.index.fill_bitmask(StateId::new(s), row)?,
+            }
+            if i == draft.len() {
+                break;
+            }
+            let token = draft[i];
+            let next = (state != FINISHED && token.as_usize() < self.index.width())
+                .then(|| self.index.next(StateId::new(state), token))
+                .flatten();
+            match next {
+                Some(Step::Continue(s)) => state = s.as_u32(),
+                Some(Step::Finished) => state = FINISHED,
+                None => {
+                    valid = i;
+                    let (done, rest) = out.split_at_mut((i + 1) * words);
+                    let last = &done[i * words..];
+                    for row in rest.chunks_mut(words) {
+                        row.copy_from_slice(last);
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(valid)
+    }
+
+    /// Fills one bitmask row per guide into `out` (`[guides.len(), words]`, row-major), in
+    /// parallel on the current rayon pool for large batches. All guides must mask the same
+    /// vocabulary width.
+    ///
+    /// # Errors
+    ///
+    /// [`GuideError::BufferSize`] when `out` does not have `guides.len() × words` words or a
+    /// guide's index has another width; nothing is guaranteed about `out` then.
+    pub fn fill_bitmask_batch<G: std::borrow::Borrow<Guide> + Sync>(
+        guides: &[G],
+        out: &mut [u32],
+    ) -> Result<(), GuideError> {
+        use rayon::prelude::*;
+        let Some(first) = guides.first() else {
+            return if out.is_empty() {
+                Ok(())
+            } else {
+                Err(GuideError::BufferSize { expected: 0, actual: out.len(), width: 0 })
+            };
+        };
+        let words = first.borrow().index.words();
+        if out.len() != guides.len() * words || words == 0 {
+            return Err(GuideError::BufferSize {
+                expected: guides.len() * words,
+                actual: out.len(),
+                width: first.borrow().index.width(),
+            });
+        }
+        let fill = |(guide, row): (&G, &mut [u32])| guide.borrow().fill_bitmask(row);
+        if guides.len() >= 16 {
+            guides.par_iter().zip(out.par_chunks_mut(words)).try_for_each(fill)
+        } else {
+            guides.iter().zip(out.chunks_mut(words)).try_for_each(fill)
+        }
+    }
+
     /// Whether an end-of-sequence token was accepted.
     #[must_use]
     pub fn is_finished(&self) -> bool {

@@ -168,6 +168,10 @@ pub struct Index {
     /// Per (state, allowed token), aligned with the state's set: the next state or
     /// [`FINISHED`].
     pub(crate) next_states: Vec<u32>,
+    /// Per state: `forced_bytes[forced_offsets[s]..forced_offsets[s + 1]]` is the byte
+    /// string every continuation from `s` starts with (empty when there is a choice).
+    pub(crate) forced_offsets: Vec<u32>,
+    pub(crate) forced_bytes: Vec<u8>,
     /// Derived: per set, the offset of its bitmask in `masks`, or `u32::MAX`.
     pub(crate) set_mask: Vec<u32>,
     pub(crate) masks: Vec<u32>,
@@ -414,6 +418,8 @@ fn assemble(
         masks: Vec::new(),
         eos_mask: Vec::new(),
         accepting: Vec::new(),
+        forced_offsets: vec![0],
+        forced_bytes: Vec::new(),
         info: BuildInfo { pruned_states: pruned as u32, ..BuildInfo::default() },
     };
     let mut sets: HashMap<u64, Vec<u32>> = HashMap::new();
@@ -447,10 +453,37 @@ fn assemble(
         index.state_set.push(set);
         index.state_next.push(index.next_states.len() as u32);
         index.next_states.extend_from_slice(&next);
+        forced_path(automaton, order[s], &mut index.forced_bytes);
+        index.forced_offsets.push(index.forced_bytes.len() as u32);
     }
     index.derive();
     Ok(index)
 }
+
+/// The longest forced byte path from an automaton state: bytes appended while the state is
+/// not accepting and exactly one byte keeps a match possible (capped at
+/// [`MAX_FORCED_BYTES`]).
+fn forced_path(automaton: &Automaton, mut state: u32, out: &mut Vec<u8>) {
+    let start = out.len();
+    while out.len() - start < MAX_FORCED_BYTES && !automaton.is_accepting(state) {
+        let mut only = None;
+        for b in 0..=255u8 {
+            let next = automaton.next(state, b);
+            if next != DEAD {
+                if only.is_some() {
+                    return;
+                }
+                only = Some((b, next));
+            }
+        }
+        let Some((b, next)) = only else { return };
+        out.push(b);
+        state = next;
+    }
+}
+
+/// The most forced bytes recorded per state.
+const MAX_FORCED_BYTES: usize = 256;
 
 /// Explains an empty index: the bytes the language can start with that no token starts with.
 fn inexpressible_detail(automaton: &Automaton, vocab: &Vocabulary) -> String {
@@ -693,6 +726,20 @@ impl Index {
         }
     }
 
+    /// The bytes every continuation from `state` starts with: empty when the next byte is a
+    /// choice. After `{` in a JSON object with one required first key this is `"name": "`,
+    /// say; a runtime can emit such bytes without sampling (see the facade's forced-token
+    /// helper).
+    ///
+    /// # Panics
+    ///
+    /// As [`Index::allowed_ids`].
+    #[must_use]
+    pub fn forced_bytes(&self, state: StateId) -> &[u8] {
+        let s = self.check_state(state);
+        &self.forced_bytes[self.forced_offsets[s] as usize..self.forced_offsets[s + 1] as usize]
+    }
+
     /// Sizes and timings.
     #[must_use]
     pub fn stats(&self) -> Stats {
@@ -723,8 +770,12 @@ impl Index {
             + self.next_states.capacity()
             + self.set_mask.capacity()
             + self.masks.capacity()
-            + self.eos_mask.capacity();
-        words * 4 + self.accepting.capacity() + self.source.regex().len()
+            + self.eos_mask.capacity()
+            + self.forced_offsets.capacity();
+        words * 4
+            + self.accepting.capacity()
+            + self.forced_bytes.capacity()
+            + self.source.regex().len()
     }
 }
 
@@ -742,6 +793,8 @@ impl PartialEq for Index {
             && self.set_offsets == other.set_offsets
             && self.set_tokens == other.set_tokens
             && self.next_states == other.next_states
+            && self.forced_offsets == other.forced_offsets
+            && self.forced_bytes == other.forced_bytes
     }
 }
 

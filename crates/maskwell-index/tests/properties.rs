@@ -169,3 +169,61 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    #[test]
+    fn forced_bytes_are_the_only_way_on(pattern in regex(), vocab in vocabulary(), walk in proptest::collection::vec(0usize..64, 0..6)) {
+        let Ok(automaton) = Automaton::from_regex(&pattern, &Config::new()) else { return Ok(()) };
+        let index = Arc::new(Index::new(&pattern, &vocab).unwrap());
+        let mut guide = Guide::new(index.clone());
+        let mut path = Vec::new();
+        for pick in walk {
+            let forced = guide.forced_bytes().to_vec();
+            let state = automaton.walk(automaton.start(), &path).unwrap();
+            if !forced.is_empty() {
+                prop_assert!(!automaton.is_accepting(state));
+                // Exactly one byte keeps a match possible after each forced prefix.
+                for k in 0..forced.len() {
+                    let here = automaton.walk(state, &forced[..k]).unwrap();
+                    let live: Vec<u8> = (0..=255u8).filter(|&b| automaton.walk(here, &[b]).is_some()).collect();
+                    prop_assert_eq!(live, vec![forced[k]]);
+                }
+            } else if !automaton.is_accepting(state) {
+                let live = (0..=255u8).filter(|&b| automaton.walk(state, &[b]).is_some()).count();
+                prop_assert!(live > 1, "{} after {:?}: a single live byte but nothing forced", pattern, path);
+            }
+            let allowed: Vec<u32> = guide.allowed_ids().iter().copied().filter(|&t| !vocab.is_eos(TokenId::new(t))).collect();
+            if allowed.is_empty() { break; }
+            let token = TokenId::new(allowed[pick % allowed.len()]);
+            guide.advance(token).unwrap();
+            path.extend_from_slice(vocab.token_bytes(token).unwrap());
+        }
+    }
+
+    #[test]
+    fn draft_rows_and_batches_equal_single_fills(pattern in regex(), vocab in vocabulary(), draft in proptest::collection::vec(0u32..20, 0..5)) {
+        let Ok(index) = Index::new(&pattern, &vocab) else { return Ok(()) };
+        let index = Arc::new(index);
+        let words = index.words();
+        let draft: Vec<TokenId> = draft.into_iter().map(TokenId::new).collect();
+        let guide = Guide::new(index.clone());
+        let mut rows = vec![0u32; (draft.len() + 1) * words];
+        let valid = guide.fill_draft_bitmasks(&draft, &mut rows).unwrap();
+        prop_assert_eq!(valid, guide.validate_tokens(&draft));
+        let mut replay = Guide::new(index.clone());
+        let mut guides = Vec::new();
+        let mut row = vec![0u32; words];
+        for i in 0..=draft.len() {
+            replay.fill_bitmask(&mut row).unwrap();
+            prop_assert_eq!(&rows[i * words..(i + 1) * words], row.as_slice(), "row {}", i);
+            guides.push(replay.clone());
+            if i < valid { replay.advance(draft[i]).unwrap(); }
+        }
+        let mut batch = vec![0u32; guides.len() * words];
+        Guide::fill_bitmask_batch(&guides, &mut batch).unwrap();
+        prop_assert_eq!(&batch, &rows);
+        prop_assert!(Guide::fill_bitmask_batch(&guides, &mut batch[1..]).is_err());
+    }
+}

@@ -25,8 +25,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "candle")]
+mod tensor;
+#[cfg(feature = "candle")]
+pub use tensor::{apply_bitmask_tensor, masked_logits};
+
 /// Why a mask could not be applied. Nothing was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The bitmask covers more tokens than the logits row has columns.
@@ -37,6 +42,19 @@ pub enum Error {
         /// Logits per row.
         columns: usize,
     },
+    /// A tensor is not `[columns]` or `[rows, columns]`, or its data type is not a float.
+    #[error("cannot mask a tensor of shape {shape:?} and type {dtype}: {reason}")]
+    Tensor {
+        /// The tensor's dimensions.
+        shape: Vec<usize>,
+        /// Its data type.
+        dtype: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The tensor library failed.
+    #[error("tensor operation failed: {0}")]
+    Backend(String),
     /// Buffers do not split into the given number of rows.
     #[error("batch of {rows} rows: {what} has {len} elements, not a multiple of {rows}")]
     Batch {
@@ -56,6 +74,8 @@ impl Error {
         match self {
             Error::RowTooNarrow { .. } => "row_too_narrow",
             Error::Batch { .. } => "batch_shape",
+            Error::Tensor { .. } => "tensor",
+            Error::Backend(_) => "backend",
         }
     }
 }
@@ -74,22 +94,29 @@ pub fn apply_bitmask(logits: &mut [f32], bitmask: &[u32]) -> Result<(), Error> {
     if bitmask.len() > logits.len().div_ceil(32) {
         return Err(Error::RowTooNarrow { words: bitmask.len(), columns: logits.len() });
     }
+    mask_row(logits, bitmask, f32::NEG_INFINITY);
+    Ok(())
+}
+
+/// Writes `neg_inf` where `bitmask` disallows, and in the padding past it. The caller has
+/// checked that `bitmask` is not longer than the row needs.
+#[inline]
+pub(crate) fn mask_row<T: Copy>(logits: &mut [T], bitmask: &[u32], neg_inf: T) {
     let (masked, padding) = logits.split_at_mut((bitmask.len() * 32).min(logits.len()));
     for (chunk, &word) in masked.chunks_mut(32).zip(bitmask) {
         match word {
             u32::MAX => {}
-            0 => chunk.fill(f32::NEG_INFINITY),
+            0 => chunk.fill(neg_inf),
             _ => {
                 for (i, logit) in chunk.iter_mut().enumerate() {
                     if word >> i & 1 == 0 {
-                        *logit = f32::NEG_INFINITY;
+                        *logit = neg_inf;
                     }
                 }
             }
         }
     }
-    padding.fill(f32::NEG_INFINITY);
-    Ok(())
+    padding.fill(neg_inf);
 }
 
 /// [`apply_bitmask`] on each of `rows` rows: `logits` is `[rows, columns]` and `bitmask` is
@@ -128,13 +155,29 @@ pub fn apply_bitmask_batch(logits: &mut [f32], bitmask: &[u32], rows: usize) -> 
     if words > columns.div_ceil(32) {
         return Err(Error::RowTooNarrow { words, columns });
     }
-    if columns == 0 {
-        return Ok(());
-    }
-    for (row, mask) in logits.chunks_mut(columns).zip(bitmask.chunks(words.max(1))) {
-        apply_bitmask(row, if words == 0 { &[] } else { mask })?;
-    }
+    for_each_row(logits, bitmask, rows, |row, mask| mask_row(row, mask, f32::NEG_INFINITY));
     Ok(())
+}
+
+/// Splits a checked `[rows, columns]` / `[rows, words]` pair into rows; in parallel on the
+/// current rayon pool when the batch is large enough to pay for it.
+pub(crate) fn for_each_row<T: Send>(
+    logits: &mut [T],
+    bitmask: &[u32],
+    rows: usize,
+    f: impl Fn(&mut [T], &[u32]) + Sync + Send,
+) {
+    use rayon::prelude::*;
+    let (columns, words) = (logits.len() / rows, bitmask.len() / rows);
+    if columns == 0 {
+        return;
+    }
+    let row_mask = |r: usize| &bitmask[r * words..(r + 1) * words];
+    if rows >= 8 && columns * rows >= 1 << 20 {
+        logits.par_chunks_mut(columns).enumerate().for_each(|(r, row)| f(row, row_mask(r)));
+    } else {
+        logits.chunks_mut(columns).enumerate().for_each(|(r, row)| f(row, row_mask(r)));
+    }
 }
 
 #[cfg(test)]

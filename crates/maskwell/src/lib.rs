@@ -43,6 +43,8 @@ pub use maskwell_index::{
     Automaton, Builder, Config, Guide, GuideError, Index, Source, StateId, Stats, Step,
 };
 pub use maskwell_mask::{apply_bitmask, apply_bitmask_batch};
+#[cfg(feature = "candle")]
+pub use maskwell_mask::{apply_bitmask_tensor, masked_logits};
 pub use maskwell_vocab::{Fingerprint, TokenId, TokenKind, TokenSet, Vocabulary};
 
 /// Any error of the maskwell crates, with its source kept.
