@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod generate;
+
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use maskwell::vocab::{encode_continuation, load_tokenizer, Tokenizer};
@@ -28,12 +30,17 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Build the token index of a regex over a tokenizer's vocabulary and save it.
+    /// Build the token index of a JSON Schema or a regex over a tokenizer's vocabulary and
+    /// save it.
     Compile(CompileArgs),
+    /// Print the regex a JSON Schema compiles to (warnings on standard error).
+    Regex(RegexArgs),
     /// Show an index file's header, sizes and statistics.
     Inspect(InspectArgs),
     /// Tokenize a text as a model would write it and walk it through an index.
     Check(CheckArgs),
+    /// Sample from a model (a local checkpoint or a random one) under a constraint.
+    Generate(generate::GenerateArgs),
 }
 
 /// Which tokenizer, and how to read its vocabulary.
@@ -72,11 +79,105 @@ impl VocabArgs {
     }
 }
 
+/// How a JSON Schema is compiled.
+#[derive(Args, Debug)]
+struct SchemaArgs {
+    /// Whitespace the output may contain: `compact` (none), `spaced` (", " and ": ", as
+    /// Python's json.dumps writes), `flexible[:N]` (up to N whitespace characters around
+    /// every token, default 2), `pretty[:N]` (indented by N spaces, default 2).
+    #[arg(long, value_name = "POLICY", default_value = "spaced", value_parser = parse_whitespace)]
+    whitespace: maskwell::schema::Whitespace,
+    /// Ignore keywords that cannot be compiled exactly (each is reported) instead of failing.
+    #[arg(long)]
+    lenient: bool,
+    /// Let objects without `additionalProperties` hold undeclared properties, as the
+    /// specification's default says (by default objects are closed).
+    #[arg(long)]
+    open_objects: bool,
+    /// Treat unknown `format` values as annotations (reported) instead of errors.
+    #[arg(long)]
+    ignore_unknown_formats: bool,
+    /// Resolve `$ref`s to other documents from this directory (`BASE=DIR` maps URIs starting
+    /// with BASE to files under DIR; a bare DIR serves relative references). Repeatable.
+    #[arg(long, value_name = "[BASE=]DIR")]
+    schema_dir: Vec<String>,
+}
+
+impl SchemaArgs {
+    fn config(&self) -> maskwell::schema::Config {
+        let mut registry = maskwell::schema::Registry::new();
+        for dir in &self.schema_dir {
+            match dir.split_once('=') {
+                Some((base, path)) => registry.add_directory(base, path),
+                None => registry.add_directory("", dir),
+            };
+        }
+        let unknown = if self.ignore_unknown_formats {
+            maskwell::schema::UnknownFormat::Ignore
+        } else {
+            maskwell::schema::UnknownFormat::Error
+        };
+        maskwell::schema::Config::new()
+            .whitespace(self.whitespace)
+            .lenient(self.lenient)
+            .additional_properties(self.open_objects)
+            .unknown_format(unknown)
+            .registry(registry)
+    }
+}
+
+fn parse_whitespace(text: &str) -> Result<maskwell::schema::Whitespace, String> {
+    use maskwell::schema::Whitespace;
+    let (name, n) = match text.split_once(':') {
+        Some((name, n)) => (name, Some(n.parse::<u32>().map_err(|e| format!("{n:?}: {e}"))?)),
+        None => (text, None),
+    };
+    match name {
+        "compact" => Ok(Whitespace::Compact),
+        "spaced" => Ok(Whitespace::Spaced),
+        "flexible" => Ok(Whitespace::Flexible { max_run: n.unwrap_or(2) }),
+        "pretty" => Ok(Whitespace::Pretty { indent: n.unwrap_or(2) }),
+        _ => Err(format!("unknown whitespace policy {name:?}: expected compact, spaced, flexible[:N] or pretty[:N]")),
+    }
+}
+
+/// Reads and parses a schema file.
+fn read_schema(path: &std::path::Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+}
+
+fn print_warnings(warnings: &[maskwell::schema::Warning]) {
+    for warning in warnings {
+        eprintln!("maskwell: warning: {warning}");
+    }
+}
+
+#[derive(Args, Debug)]
+struct RegexArgs {
+    /// The JSON Schema file.
+    #[arg(long, short = 's', value_name = "FILE")]
+    schema: PathBuf,
+    #[command(flatten)]
+    options: SchemaArgs,
+}
+
 #[derive(Args, Debug)]
 struct CompileArgs {
     /// The regular expression (regex-automata syntax); the whole output must match it.
-    #[arg(long, value_name = "REGEX")]
-    regex: String,
+    #[arg(
+        long,
+        value_name = "REGEX",
+        conflicts_with = "schema",
+        required_unless_present = "schema"
+    )]
+    regex: Option<String>,
+    /// The JSON Schema file; the output must be a valid instance.
+    #[arg(long, short = 's', value_name = "FILE")]
+    schema: Option<PathBuf>,
+    #[command(flatten)]
+    schema_options: SchemaArgs,
     #[command(flatten)]
     vocab: VocabArgs,
     /// Where to write the index.
@@ -127,8 +228,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compile(args) => compile(&args),
+        Command::Regex(args) => regex(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Check(args) => check(&args),
+        Command::Generate(args) => generate::generate(&args),
     };
     match result {
         Ok(code) => code,
@@ -184,7 +287,24 @@ fn compile(args: &CompileArgs) -> Result<ExitCode> {
         ));
         progress_bar.tick();
     });
-    let build = || builder.build(&args.regex, &vocab);
+    let build = || -> Result<Index> {
+        match (&args.regex, &args.schema) {
+            (Some(regex), _) => Ok(builder.build(regex, &vocab)?),
+            (None, Some(path)) => {
+                let schema = read_schema(path)?;
+                let (index, warnings) = maskwell::build_schema_index(
+                    &schema,
+                    &vocab,
+                    &args.schema_options.config(),
+                    &builder,
+                )
+                .with_context(|| format!("compiling {}", path.display()))?;
+                print_warnings(&warnings);
+                Ok(index)
+            }
+            (None, None) => unreachable!("clap requires --regex or --schema"),
+        }
+    };
     let index = match args.threads {
         Some(n) if n > 1 => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
@@ -217,6 +337,18 @@ fn compile(args: &CompileArgs) -> Result<ExitCode> {
             human_bytes(file_size),
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn regex(args: &RegexArgs) -> Result<ExitCode> {
+    let schema = read_schema(&args.schema)?;
+    let compiled = maskwell::schema::Compiler::new()
+        .configure(args.options.config())
+        .compile(&schema)
+        .with_context(|| format!("compiling {}", args.schema.display()))?;
+    print_warnings(compiled.warnings());
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", compiled.regex())?;
     Ok(ExitCode::SUCCESS)
 }
 

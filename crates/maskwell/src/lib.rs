@@ -1,5 +1,5 @@
-//! maskwell makes a language model's output match a regular expression (and, with the schema
-//! compiler, a JSON Schema), token by token, inside the sampling loop.
+//! maskwell makes a language model's output match a JSON Schema or a regular expression,
+//! token by token, inside the sampling loop.
 //!
 //! Everything expensive happens once: the regex becomes a byte DFA, and the DFA is walked over
 //! the whole vocabulary to build an [`Index`] of the tokens allowed in every state. Decoding is
@@ -9,6 +9,8 @@
 //! Key types, re-exported from the crates that own them:
 //!
 //! - [`Vocabulary`] (from [`vocab`]): token id → bytes, end-of-sequence ids, fingerprint.
+//! - [`schema::Compiler`] (from [`schema`]): JSON Schema → regex; [`index_from_schema`] and
+//!   [`build_schema_index`] go from a schema to an [`Index`] in one call.
 //! - [`Index`], [`Guide`], [`Config`] (from [`index`]): the compiled constraint and the
 //!   per-sequence cursor; index files.
 //! - [`apply_bitmask`], [`apply_bitmask_batch`] (from [`mask`]): logits masking.
@@ -37,6 +39,7 @@ use std::sync::Arc;
 
 pub use maskwell_index as index;
 pub use maskwell_mask as mask;
+pub use maskwell_schema as schema;
 pub use maskwell_vocab as vocab;
 
 pub use maskwell_index::{
@@ -60,6 +63,9 @@ pub enum Error {
     /// A guide refused an operation.
     #[error(transparent)]
     Guide(#[from] GuideError),
+    /// Compiling a JSON Schema failed.
+    #[error(transparent)]
+    Schema(#[from] maskwell_schema::Error),
     /// Masking logits failed.
     #[error(transparent)]
     Mask(#[from] maskwell_mask::Error),
@@ -74,6 +80,7 @@ impl Error {
             Error::Index(e) => e.kind().code(),
             Error::Guide(e) => e.kind().code(),
             Error::Mask(e) => e.code(),
+            Error::Schema(e) => e.code(),
         }
     }
 }
@@ -87,6 +94,51 @@ impl Error {
 /// When the regex is invalid, exceeds a limit, or cannot be written with the vocabulary.
 pub fn guide_from_regex(regex: &str, vocab: &Vocabulary) -> Result<Guide, Error> {
     Ok(Guide::new(Arc::new(Index::new(regex, vocab)?)))
+}
+
+/// Compiles a JSON Schema with the default settings and builds its index over `vocab`.
+///
+/// ```
+/// use maskwell::{Guide, TokenId, Vocabulary};
+/// use std::sync::Arc;
+///
+/// let vocab = Vocabulary::builder()
+///     .eos([TokenId::new(0)])
+///     .build_from_tokens(["</s>", "{", "}", "\"ok\"", ": ", "true", "false"])?;
+/// let schema = serde_json::json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]});
+/// let index = Arc::new(maskwell::index_from_schema(&schema, &vocab)?);
+/// let mut guide = Guide::new(index);
+/// guide.accept_tokens(&[1, 3, 4, 6, 2, 0].map(TokenId::new))?; // {"ok": false}
+/// assert!(guide.is_finished());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// When the schema uses a keyword the compiler cannot translate soundly, or the index
+/// cannot be built (see [`build_schema_index`] for settings and warnings).
+pub fn index_from_schema(schema: &serde_json::Value, vocab: &Vocabulary) -> Result<Index, Error> {
+    build_schema_index(schema, vocab, &schema::Config::new(), &Builder::new())
+        .map(|(index, _)| index)
+}
+
+/// Compiles a JSON Schema with `schema_config` and builds its index over `vocab` with
+/// `builder`; returns the index and the compiler's warnings (keywords ignored in lenient
+/// mode, recursion bounded). The index records the schema and its regex as its source.
+///
+/// # Errors
+///
+/// As [`index_from_schema`].
+pub fn build_schema_index(
+    schema: &serde_json::Value,
+    vocab: &Vocabulary,
+    schema_config: &schema::Config,
+    builder: &Builder,
+) -> Result<(Index, Vec<schema::Warning>), Error> {
+    let compiled = schema::Compiler::new().configure(schema_config.clone()).compile(schema)?;
+    let warnings = compiled.warnings().to_vec();
+    let source = Source::Schema { schema: schema.to_string(), regex: compiled.into_regex() };
+    Ok((builder.build_with_source(source, vocab)?, warnings))
 }
 
 /// The README's examples, compiled and run as doc tests.
