@@ -117,7 +117,7 @@ impl Guide {
     pub fn accept_tokens(&mut self, tokens: &[TokenId]) -> Result<(), GuideError> {
         for (i, &token) in tokens.iter().enumerate() {
             if let Err(e) = self.advance(token) {
-                self.truncate(self.tokens.len() - i);
+                self.truncate(i);
                 return Err(e);
             }
         }

@@ -152,6 +152,14 @@ proptest! {
                     prop_assert_eq!(result.is_ok(), expected);
                     if result.is_ok() { accepted.push(token); }
                 }
+                2 if arg % 2 == 0 => {
+                    // A batch of tokens: all accepted or none.
+                    let batch: Vec<TokenId> = (0..1 + arg % 3).map(|k| TokenId::new((arg + k * 7) % (index.width() as u32 + 1))).collect();
+                    let valid = guide.validate_tokens(&batch);
+                    let result = guide.accept_tokens(&batch);
+                    prop_assert_eq!(result.is_ok(), valid == batch.len());
+                    if result.is_ok() { accepted.extend_from_slice(&batch); }
+                }
                 2 => {
                     let n = (arg as usize) % 4;
                     let result = guide.rollback(n);
