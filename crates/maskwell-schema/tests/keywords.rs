@@ -1,0 +1,305 @@
+//! Keyword-by-keyword behaviour, checked on the automaton: each case lists instances
+//! (serialized `json.dumps` style) that must be accepted and ones that must be rejected.
+
+mod common;
+
+use common::Matcher;
+use maskwell_schema::{Compiler, Config, UnknownFormat, Whitespace};
+use serde_json::{json, Value};
+
+fn matcher_with(cfg: Config, schema: &Value) -> Matcher {
+    let c = Compiler::new().configure(cfg).compile(schema).unwrap_or_else(|e| panic!("{schema}: {e}"));
+    Matcher::new(c.regex(), 64 << 20).unwrap_or_else(|e| panic!("{schema}: {e}"))
+}
+
+fn check_with(cfg: Config, schema: Value, accept: &[&str], reject: &[&str]) {
+    let m = matcher_with(cfg, &schema);
+    for a in accept {
+        assert!(m.accepts(a), "{schema} should accept {a}");
+    }
+    for r in reject {
+        assert!(!m.accepts(r), "{schema} should reject {r}");
+    }
+}
+
+fn check(schema: Value, accept: &[&str], reject: &[&str]) {
+    check_with(Config::new(), schema, accept, reject);
+}
+
+fn fails(schema: Value, code: &str) {
+    match Compiler::new().compile(&schema) {
+        Ok(c) => panic!("{schema} compiled to {}", c.regex()),
+        Err(e) => assert_eq!(e.code(), code, "{schema}: {e}"),
+    }
+}
+
+#[test]
+fn scalars() {
+    check(json!({"type": "null"}), &["null"], &["nul", "\"null\""]);
+    check(json!({"type": "boolean"}), &["true", "false"], &["True", "1"]);
+    check(json!({"type": ["string", "null"]}), &["null", "\"x\""], &["1"]);
+    check(json!({"type": "string", "nullable": true}), &["null", "\"x\""], &["1"]);
+    check(
+        json!({"type": "number"}),
+        &["0", "-1", "1.5", "1e10", "-2.5E-3", "10"],
+        &["01", "1.", ".5", "+1", "- 1", "1e"],
+    );
+    check(json!({"type": "integer"}), &["0", "-7", "123"], &["1.5", "-0.5", "01"]);
+}
+
+#[test]
+fn strings() {
+    check(
+        json!({"type": "string"}),
+        &[r#""""#, r#""a b""#, r#""\"\\\/\b\f\n\r\t""#, r#""\u00e9""#, r#""é😀""#],
+        &[r#""a"#, "\"a\nb\"", r#""\x""#, r#""\ud800""#, r#""\u12""#],
+    );
+    check(
+        json!({"type": "string", "minLength": 2, "maxLength": 3}),
+        &[r#""ab""#, r#""abc""#, r#""é😀""#, r#""\n\t""#],
+        &[r#""a""#, r#""abcd""#],
+    );
+    check(
+        json!({"type": "string", "pattern": "^[a-z]+$"}),
+        &[r#""abc""#],
+        &[r#""""#, r#""aBc""#, r#""abc1""#],
+    );
+    check(json!({"type": "string", "pattern": "b"}), &[r#""abc""#, r#""b""#], &[r#""ac""#]);
+    check(
+        json!({"type": "string", "pattern": "^\\d{3}$", "maxLength": 5}),
+        &[r#""123""#],
+        &[r#""1234""#, r#""12a""#],
+    );
+    check(
+        json!({"type": "string", "pattern": "^a", "maxLength": 3}),
+        &[r#""a""#, r#""abc""#],
+        &[r#""abcd""#, r#""ba""#],
+    );
+    check(json!({"type": "string", "pattern": "\""}), &[r#""say \"hi\"""#], &[r#""say hi""#]);
+    check(json!({"type": "string", "pattern": "^\\w+$"}), &[r#""a_1""#], &[r#""é""#, r#""a-b""#]);
+    fails(json!({"type": "string", "pattern": "(?=a)"}), "bad_pattern");
+    fails(json!({"type": "string", "pattern": "(a)\\1"}), "bad_pattern");
+}
+
+#[test]
+fn formats() {
+    check(
+        json!({"type": "string", "format": "date-time"}),
+        &[r#""2024-02-29T23:59:59Z""#, r#""2023-01-01T00:00:00.5+01:00""#],
+        &[r#""2023-02-29T00:00:00Z""#, r#""2023-01-01""#],
+    );
+    check(json!({"format": "uuid"}), &[r#""123e4567-e89b-12d3-a456-426614174000""#], &[r#""123""#]);
+    check(json!({"format": "ipv4"}), &[r#""10.0.0.255""#], &[r#""256.1.1.1""#]);
+    fails(json!({"type": "string", "format": "no-such-format"}), "unsupported_keyword");
+    // Unknown formats can be treated as annotations.
+    let cfg = Config::new().unknown_format(UnknownFormat::Ignore);
+    check_with(cfg, json!({"type": "string", "format": "no-such-format"}), &[r#""x""#], &["1"]);
+    // OpenAPI numeric formats bound integers.
+    check(json!({"type": "integer", "format": "int32"}), &["2147483647"], &["2147483648"]);
+}
+
+#[test]
+fn numbers() {
+    check(
+        json!({"type": "integer", "minimum": -5, "maximum": 17}),
+        &["-5", "0", "9", "17"],
+        &["-6", "18", "170"],
+    );
+    check(json!({"type": "integer", "exclusiveMinimum": 0}), &["1", "1000"], &["0", "-1"]);
+    check(
+        json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true, "maximum": 3}),
+        &["1", "3"],
+        &["0", "4"],
+    );
+    check(
+        json!({"type": "number", "minimum": 0.5, "maximum": 2.25}),
+        &["0.5", "1", "2.25", "2.2"],
+        &["0.4", "2.26", "3", "-1"],
+    );
+    check(json!({"type": "number", "exclusiveMaximum": 0}), &["-1", "-0.001"], &["0", "0.0", "1"]);
+    check(json!({"type": "integer", "multipleOf": 5}), &["0", "5", "-15", "100"], &["3", "51"]);
+    check(
+        json!({"type": "integer", "multipleOf": 3, "minimum": 0, "maximum": 10}),
+        &["0", "3", "9"],
+        &["1", "12"],
+    );
+    check(json!({"type": "number", "multipleOf": 0.01}), &["1.25", "3"], &["1.255"]);
+    fails(json!({"type": "integer", "multipleOf": 7}), "unsupported_keyword");
+}
+
+#[test]
+fn enums() {
+    check(json!({"enum": ["a", 1, null, [1, 2], {"k": true}]}),
+        &["\"a\"", "1", "1.0", "null", "[1, 2]", "{\"k\": true}"],
+        &["\"b\"", "2", "[1,2]"]);
+    check(json!({"const": "x\"y"}), &[r#""x\"y""#], &[r#""x""#]);
+    // Siblings filter enum values.
+    check(json!({"type": "string", "enum": ["a", 1, "bb"], "maxLength": 1}), &["\"a\""], &["1", "\"bb\""]);
+    fails(json!({"type": "integer", "enum": ["a"]}), "unsatisfiable");
+}
+
+#[test]
+fn objects() {
+    let schema = json!({
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "string"}, "c": {"type": "boolean"}},
+        "required": ["b"]
+    });
+    check(
+        schema,
+        &[r#"{"b": "x"}"#, r#"{"a": 1, "b": "x"}"#, r#"{"a": 1, "b": "x", "c": true}"#, r#"{"b": "x", "c": false}"#],
+        &["{}", r#"{"a": 1}"#, r#"{"b": "x", "a": 1}"#, r#"{"b": "x", "d": 1}"#, r#"{"b":"x"}"#],
+    );
+    // All optional: any in-order subset.
+    let schema = json!({"properties": {"a": {"const": 1}, "b": {"const": 2}, "c": {"const": 3}}});
+    check(
+        schema,
+        &["{}", r#"{"a": 1}"#, r#"{"b": 2}"#, r#"{"a": 1, "c": 3}"#, r#"{"a": 1, "b": 2, "c": 3}"#],
+        &[r#"{"c": 3, "a": 1}"#, r#"{, "a": 1}"#, r#"{"a": 1, }"#],
+    );
+    // additionalProperties schema and patternProperties.
+    check(
+        json!({"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": {"type": "string"}}),
+        &[r#"{"a": 1, "x": "y"}"#, r#"{"x": "y", "z": "w"}"#],
+        &[r#"{"a": "s"}"#, r#"{"x": 1}"#],
+    );
+    check(
+        json!({"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}),
+        &["{}", r#"{"x-a": 1, "x-b": 2}"#],
+        &[r#"{"y": 1}"#, r#"{"x-a": "s"}"#],
+    );
+    // min/maxProperties.
+    check(
+        json!({"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "minProperties": 2, "maxProperties": 2}),
+        &[r#"{"a": 1, "b": 2}"#, r#"{"b": 1, "c": 2}"#],
+        &[r#"{"a": 1}"#, r#"{"a": 1, "b": 2, "c": 3}"#],
+    );
+    // Closed by default, open on request.
+    let s = json!({"type": "object", "properties": {"a": {"type": "integer"}}});
+    check(s.clone(), &[r#"{"a": 1}"#], &[r#"{"a": 1, "b": 2}"#]);
+    check_with(Config::new().additional_properties(true), s, &[r#"{"a": 1, "b": [2, {"c": null}]}"#], &[r#"{"a": "x"}"#]);
+    // An object schema that declares nothing stays open.
+    check(json!({"type": "object"}), &["{}", r#"{"k": [1, "x"]}"#], &["[]"]);
+    // dependentRequired / dependencies.
+    check(
+        json!({"properties": {"a": {}, "b": {}}, "dependencies": {"a": ["b"]}}),
+        &["{}", r#"{"b": 1}"#, r#"{"a": 1, "b": 2}"#],
+        &[r#"{"a": 1}"#],
+    );
+}
+
+#[test]
+fn arrays() {
+    check(
+        json!({"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 3}),
+        &["[1]", "[1, 2, 3]"],
+        &["[]", "[1, 2, 3, 4]", "[1, \"a\"]", "[1,2]"],
+    );
+    check(
+        json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": false}),
+        &["[]", "[\"a\"]", "[\"a\", 1]"],
+        &["[1]", "[\"a\", 1, 2]"],
+    );
+    check(
+        json!({"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "boolean"}}),
+        &["[\"a\", true, false]"],
+        &["[\"a\", 1]"],
+    );
+    check(
+        json!({"type": "array", "contains": {"const": 5}}),
+        &["[5]", "[1, 5, 2]"],
+        &["[]", "[1, 2]"],
+    );
+    fails(json!({"type": "array", "uniqueItems": true}), "unsupported_keyword");
+}
+
+#[test]
+fn refs_and_combinators() {
+    let schema = json!({
+        "$defs": {"pos": {"type": "integer", "minimum": 1}},
+        "type": "object",
+        "properties": {"n": {"$ref": "#/$defs/pos"}, "m": {"$ref": "#/definitions/neg"}},
+        "definitions": {"neg": {"type": "integer", "maximum": -1}}
+    });
+    check(schema, &[r#"{"n": 3, "m": -2}"#], &[r#"{"n": 0}"#, r#"{"m": 1}"#]);
+    // Recursion is unrolled to a bounded depth.
+    let tree = json!({
+        "$defs": {"node": {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}},
+        "$ref": "#/$defs/node"
+    });
+    let c = Compiler::new().compile(&tree).unwrap();
+    assert!(c.warnings().iter().any(|w| w.keyword() == "$ref"));
+    check(tree, &["{}", r#"{"kids": [{}, {"kids": []}]}"#], &[r#"{"kids": [1]}"#]);
+    // allOf merges.
+    check(
+        json!({"allOf": [{"type": "integer", "minimum": 0}, {"maximum": 10}, {"not": {"const": 5}}]}),
+        &["0", "10"],
+        &["-1", "11", "5"],
+    );
+    check(json!({"anyOf": [{"type": "string"}, {"type": "integer"}]}), &["\"a\"", "1"], &["null"]);
+    // oneOf with disjoint types, and with a discriminator.
+    check(json!({"oneOf": [{"type": "string"}, {"type": "null"}]}), &["\"a\"", "null"], &["1"]);
+    let tagged = json!({"oneOf": [
+        {"type": "object", "properties": {"kind": {"const": "a"}, "x": {"type": "integer"}}, "required": ["kind"]},
+        {"type": "object", "properties": {"kind": {"const": "b"}, "y": {"type": "string"}}, "required": ["kind"]}
+    ]});
+    check(tagged, &[r#"{"kind": "a", "x": 1}"#, r#"{"kind": "b", "y": "s"}"#], &[r#"{"kind": "a", "y": "s"}"#]);
+    // Overlapping oneOf branches are refined so that each excludes the other.
+    let s = json!({"type": "object", "properties": {"p": {}, "q": {}}, "oneOf": [{"required": ["p"]}, {"required": ["q"]}]});
+    check(s, &[r#"{"p": 1}"#, r#"{"q": 1}"#], &["{}", r#"{"p": 1, "q": 2}"#]);
+    fails(json!({"oneOf": [{"type": "number"}, {"type": "integer"}]}), "unsupported_keyword");
+    // if/then/else
+    let s = json!({
+        "type": "object",
+        "properties": {"kind": {"enum": ["a", "b"]}, "n": {"type": "integer"}},
+        "required": ["kind"],
+        "if": {"properties": {"kind": {"const": "a"}}},
+        "then": {"required": ["n"]}
+    });
+    check(s, &[r#"{"kind": "a", "n": 1}"#, r#"{"kind": "b"}"#, r#"{"kind": "b", "n": 1}"#], &[r#"{"kind": "a"}"#]);
+    fails(json!({"$ref": "#/nope"}), "unresolvable_ref");
+}
+
+#[test]
+fn whitespace_modes() {
+    let s = json!({"type": "object", "properties": {"a": {"type": "array", "items": {"type": "integer"}}}, "required": ["a"]});
+    check_with(Config::new().whitespace(Whitespace::Compact), s.clone(), &[r#"{"a":[1,2]}"#], &[r#"{"a": [1, 2]}"#]);
+    check_with(
+        Config::new().whitespace(Whitespace::Flexible { max_run: 2 }),
+        s.clone(),
+        &[r#"{"a":[1,2]}"#, "{ \"a\" :\n[ 1 , 2 ] }", " {\"a\": []} "],
+        &["{   \"a\": []}"],
+    );
+    check_with(
+        Config::new().whitespace(Whitespace::Pretty { indent: 2 }),
+        s,
+        &["{\n  \"a\": [\n    1,\n    2\n  ]\n}", "{\n  \"a\": []\n}"],
+        &[r#"{"a": [1, 2]}"#],
+    );
+}
+
+#[test]
+fn errors_carry_pointer_and_keyword() {
+    let e = Compiler::new()
+        .compile(&json!({"properties": {"a": {"type": "string", "pattern": "(?<=x)y"}}}))
+        .unwrap_err();
+    assert_eq!(e.code(), "bad_pattern");
+    assert_eq!(e.pointer(), "/properties/a");
+    assert_eq!(e.keyword(), Some("pattern"));
+    assert!(e.to_string().contains("/properties/a"), "{e}");
+    let e = Compiler::new().compile_str("{\"type\": ").unwrap_err();
+    assert_eq!(e.code(), "json_parse");
+    assert!(std::error::Error::source(&e).is_some());
+    // Lenient mode reports instead of failing.
+    let c = Compiler::new()
+        .configure(Config::new().lenient(true))
+        .compile(&json!({"type": "array", "uniqueItems": true}))
+        .unwrap();
+    assert_eq!(c.warnings().len(), 1);
+    // Limits are errors.
+    let e = Compiler::new()
+        .configure(Config::new().max_enum_size(2))
+        .compile(&json!({"enum": [1, 2, 3]}))
+        .unwrap_err();
+    assert_eq!(e.code(), "limit_exceeded");
+}
