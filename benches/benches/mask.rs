@@ -12,7 +12,7 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use maskwell::vocab::encode_continuation;
-use maskwell::{apply_bitmask, apply_bitmask_batch, Index};
+use maskwell::{apply_bitmask, apply_bitmask_batch, Guide, Index};
 use maskwell_bench::{
     bench_states, bench_vocab, json_object_regex, synthetic_bitmask, JSON_OBJECT_INSTANCE,
 };
@@ -119,5 +119,38 @@ fn apply(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, guide_paths, apply);
+/// `Guide::fill_bitmask_batch` over 256 guides spread over the benchmark states, on a rayon
+/// pool of 1 thread and of 2, against 256 copies of a bitmask-sized buffer.
+fn batch_fill(c: &mut Criterion) {
+    let bench = bench_vocab();
+    let index = Arc::new(Index::new(&json_object_regex(), &bench.vocab).expect("index"));
+    let states = bench_states(&index, &bench.tokenizer, &bench.vocab);
+    let guides: Vec<Guide> = (0..256).map(|i| states[i % states.len()].guide.clone()).collect();
+    let words = index.words();
+    let mut out = vec![0u32; guides.len() * words];
+    let source = vec![0x5555_5555u32; guides.len() * words];
+
+    let mut group = c.benchmark_group(format!("fill_bitmask_batch_256/{}", bench.name));
+    quick(&mut group);
+    group.throughput(Throughput::Elements(guides.len() as u64));
+    group.bench_function("copy_256_rows_baseline", |b| {
+        b.iter(|| {
+            out.copy_from_slice(black_box(&source));
+            black_box(&mut out);
+        });
+    });
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        group.bench_function(format!("{threads}_threads"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    Guide::fill_bitmask_batch(black_box(&guides), &mut out).expect("batch")
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, guide_paths, apply, batch_fill);
 criterion_main!(benches);

@@ -7,6 +7,7 @@
 //!   --additional-properties   open objects (additionalProperties defaults to true)
 //!   --whitespace flexible     Whitespace::Flexible { max_run: 4 } (default: spaced)
 //!   --filter TEXT             only files whose name contains TEXT
+//!   --files LIST              only the files named in LIST (one name per line)
 //!   --jobs N                  worker threads (default 1)
 //!   --json FILE               per-file results as JSON Lines
 //!   --verbose                 print every failing instance
@@ -65,6 +66,7 @@ fn main() {
     let mut jobs = 1usize;
     let mut json_out: Option<PathBuf> = None;
     let mut verbose = false;
+    let mut only: Option<Vec<String>> = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--lenient" => cfg = cfg.lenient(true),
@@ -80,6 +82,12 @@ fn main() {
                 }
             }
             "--filter" => filter = args.next().unwrap_or_default(),
+            "--files" => {
+                // A file with one file name per line: only those.
+                let list =
+                    std::fs::read_to_string(args.next().unwrap_or_default()).unwrap_or_default();
+                only = Some(list.lines().map(str::to_string).collect());
+            }
             "--jobs" => jobs = args.next().and_then(|j| j.parse().ok()).unwrap_or(1),
             "--json" => json_out = args.next().map(PathBuf::from),
             "--verbose" => verbose = true,
@@ -96,6 +104,11 @@ fn main() {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains(&filter)))
+        .filter(|p| {
+            only.as_ref().is_none_or(|o| {
+                p.file_name().is_some_and(|n| o.iter().any(|x| *x == n.to_string_lossy()))
+            })
+        })
         .collect();
     files.sort();
     let compiler = Compiler::new().configure(cfg);
@@ -203,13 +216,27 @@ fn main() {
     let table = table.into_inner().unwrap();
     println!(
         "{:<24} {:>6} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10}",
-        "subset", "files", "compiled", "passing", "vrej_files", "vrej_inst", "iacc_files", "iacc_inst"
+        "subset",
+        "files",
+        "compiled",
+        "passing",
+        "vrej_files",
+        "vrej_inst",
+        "iacc_files",
+        "iacc_inst"
     );
     let mut tot = Row::default();
     for (k, r) in &table {
         println!(
             "{:<24} {:>6} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10}",
-            k, r.files, r.compiled, r.passing, r.valid_rejected_files, r.valid_rejected, r.invalid_accepted_files, r.invalid_accepted
+            k,
+            r.files,
+            r.compiled,
+            r.passing,
+            r.valid_rejected_files,
+            r.valid_rejected,
+            r.invalid_accepted_files,
+            r.invalid_accepted
         );
         tot.files += r.files;
         tot.compiled += r.compiled;
@@ -222,11 +249,22 @@ fn main() {
     }
     println!(
         "{:<24} {:>6} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10}",
-        "TOTAL", tot.files, tot.compiled, tot.passing, tot.valid_rejected_files, tot.valid_rejected, tot.invalid_accepted_files, tot.invalid_accepted
+        "TOTAL",
+        tot.files,
+        tot.compiled,
+        tot.passing,
+        tot.valid_rejected_files,
+        tot.valid_rejected,
+        tot.invalid_accepted_files,
+        tot.invalid_accepted
     );
-    println!("instances checked: {}; wall time {:.1}s", tot.instances, started.elapsed().as_secs_f64());
+    println!(
+        "instances checked: {}; wall time {:.1}s",
+        tot.instances,
+        started.elapsed().as_secs_f64()
+    );
     let mut errs: Vec<(String, u64)> = errors.into_inner().unwrap().into_iter().collect();
-    errs.sort_by(|a, b| b.1.cmp(&a.1));
+    errs.sort_by_key(|e| std::cmp::Reverse(e.1));
     println!("failures to compile (code keyword: files):");
     for (k, n) in errs.iter().take(25) {
         println!("  {k}: {n}");

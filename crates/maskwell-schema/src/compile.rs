@@ -23,6 +23,13 @@ use crate::number::{self, Dec, SInt};
 use crate::re::{self, Lang};
 use crate::resolve::{escape_ptr, Loc, Resolver};
 
+mod check;
+mod fit;
+
+#[cfg(test)]
+use fit::len_range;
+use fit::{fit_length, intersect_simple, split_anchored};
+
 type Obj = Map<String, Value>;
 
 const TYPES: [&str; 7] = ["null", "boolean", "object", "array", "string", "number", "integer"];
@@ -212,7 +219,9 @@ fn all_of(items: Vec<Value>) -> Value {
 }
 
 fn as_u64(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f < 1e19).map(|f| f as u64))
+    v.as_u64().or_else(|| {
+        v.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f < 1e19).map(|f| f as u64)
+    })
 }
 
 pub(crate) struct Ctx<'c, 'r> {
@@ -265,7 +274,12 @@ impl<'c, 'r> Ctx<'c, 'r> {
     fn warn(&mut self, kind: WarningKind, ptr: &str, keyword: &str, message: impl Into<String>) {
         let message = message.into();
         if self.warned.insert((ptr.to_string(), keyword.to_string(), message.clone())) {
-            self.warnings.push(Warning { kind, pointer: ptr.into(), keyword: keyword.into(), message });
+            self.warnings.push(Warning {
+                kind,
+                pointer: ptr.into(),
+                keyword: keyword.into(),
+                message,
+            });
         }
     }
 
@@ -370,11 +384,21 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     Some(s) => match Types::bit(s) {
                         Some(b) => bits |= b,
                         None => {
-                            return Err(Error::invalid(ptr, Some("type"), format!("unknown type {s:?}")))
+                            return Err(Error::invalid(
+                                ptr,
+                                Some("type"),
+                                format!("unknown type {s:?}"),
+                            ))
                         }
                     },
                     // draft 3 allowed schemas in `type`
-                    None => return Err(Error::unsupported(ptr, "type", "schemas inside `type` (draft 3)")),
+                    None => {
+                        return Err(Error::unsupported(
+                            ptr,
+                            "type",
+                            "schemas inside `type` (draft 3)",
+                        ))
+                    }
                 }
             }
             out.insert("type".into(), Types(bits).to_value());
@@ -481,7 +505,13 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 Value::Bool(_) => {
                     out.remove("required");
                 }
-                _ => return Err(Error::invalid(ptr, Some("required"), "must be an array of strings")),
+                _ => {
+                    return Err(Error::invalid(
+                        ptr,
+                        Some("required"),
+                        "must be an array of strings",
+                    ))
+                }
             }
         }
         if out.contains_key("if") && !out.contains_key("then") && !out.contains_key("else") {
@@ -552,7 +582,9 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 }
             };
             pushed += p;
-            out = match check_unevaluated_merge(&t, &out, ptr).and_then(|()| self.merge(t, out, ptr)) {
+            out = match check_unevaluated_merge(&t, &out, ptr)
+                .and_then(|()| self.merge(t, out, ptr))
+            {
                 Ok(x) => x,
                 Err(e) => {
                     self.pop(pushed);
@@ -628,7 +660,9 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     va.as_array()
                         .map(|x| {
                             x.iter()
-                                .filter(|v| vb.as_array().is_some_and(|y| y.iter().any(|w| json_eq(v, w))))
+                                .filter(|v| {
+                                    vb.as_array().is_some_and(|y| y.iter().any(|w| json_eq(v, w)))
+                                })
                                 .cloned()
                                 .collect()
                         })
@@ -658,7 +692,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     } else if k == "propertyNames" {
                         all_of(vec![va, vb])
                     } else {
-                        return Err(Error::unsupported(ptr, &k, "cannot intersect two different values"));
+                        return Err(Error::unsupported(
+                            ptr,
+                            &k,
+                            "cannot intersect two different values",
+                        ));
                     }
                 }
                 "pattern" | "format" => {
@@ -666,12 +704,20 @@ impl<'c, 'r> Ctx<'c, 'r> {
                         va
                     } else if k == "pattern" {
                         // Keep both: the string emitter intersects what it can.
-                        let mut extra = a.get("$patterns").and_then(Value::as_array).cloned().unwrap_or_default();
+                        let mut extra = a
+                            .get("$patterns")
+                            .and_then(Value::as_array)
+                            .cloned()
+                            .unwrap_or_default();
                         extra.push(vb.clone());
                         a.insert("$patterns".into(), Value::Array(extra));
                         va
                     } else {
-                        return Err(Error::unsupported(ptr, &k, "cannot intersect two different formats"));
+                        return Err(Error::unsupported(
+                            ptr,
+                            &k,
+                            "cannot intersect two different formats",
+                        ));
                     }
                 }
                 "$patterns" => {
@@ -685,7 +731,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     } else if let (Some(x), Some(y)) = (va.as_u64(), vb.as_u64()) {
                         Value::from(lcm(x, y))
                     } else {
-                        return Err(Error::unsupported(ptr, "multipleOf", "cannot intersect two different non-integer values"));
+                        return Err(Error::unsupported(
+                            ptr,
+                            "multipleOf",
+                            "cannot intersect two different non-integer values",
+                        ));
                     }
                 }
                 "dependentRequired" => {
@@ -734,7 +784,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     if va == vb && a.get("if") == Some(&va).filter(|_| k == "if").or(a.get("if")) {
                         va
                     } else {
-                        return Err(Error::unsupported(ptr, "if", "cannot intersect two `if`/`then`/`else` groups"));
+                        return Err(Error::unsupported(
+                            ptr,
+                            "if",
+                            "cannot intersect two `if`/`then`/`else` groups",
+                        ));
                     }
                 }
                 _ => va,
@@ -750,8 +804,10 @@ impl<'c, 'r> Ctx<'c, 'r> {
     fn merge_objects(&mut self, a: &mut Obj, b: &Obj) {
         let pa = a.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
         let pb = b.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
-        let ppa = a.get("patternProperties").and_then(Value::as_object).cloned().unwrap_or_default();
-        let ppb = b.get("patternProperties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let ppa =
+            a.get("patternProperties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let ppb =
+            b.get("patternProperties").and_then(Value::as_object).cloned().unwrap_or_default();
         let ada = a.get("additionalProperties").cloned();
         let adb = b.get("additionalProperties").cloned();
         // What side `x` (props, patterns, additional) says about a property `name` that it
@@ -862,7 +918,13 @@ impl<'c, 'r> Ctx<'c, 'r> {
         self.emit(m, ptr, depth)
     }
 
-    fn one_of(&mut self, base: Obj, branches: &[Value], ptr: &str, depth: usize) -> Result<Lang, Error> {
+    fn one_of(
+        &mut self,
+        base: Obj,
+        branches: &[Value],
+        ptr: &str,
+        depth: usize,
+    ) -> Result<Lang, Error> {
         self.count_alternatives(branches.len(), ptr)?;
         let mut maps = Vec::new();
         let mut pushed = 0;
@@ -891,7 +953,9 @@ impl<'c, 'r> Ctx<'c, 'r> {
                         maps[j] = rj;
                         continue;
                     }
-                    let reason = format!("branches {i} and {j} may overlap, so exactly-one cannot be guaranteed");
+                    let reason = format!(
+                        "branches {i} and {j} may overlap, so exactly-one cannot be guaranteed"
+                    );
                     self.unsupported(ptr, "oneOf", &reason)?;
                 }
             }
@@ -956,7 +1020,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
             let bt = base.get("type").map_or(Types::ALL, types_of);
             let rest = Types(bt.norm().0 & !ct.norm().0);
             // Integers are numbers: "not integer" over numbers is not expressible.
-            let rest = if ct.has("integer") && !ct.has("number") { Types(rest.0 & !Types::bit("number").unwrap_or(0)) } else { rest };
+            let rest = if ct.has("integer") && !ct.has("number") {
+                Types(rest.0 & !Types::bit("number").unwrap_or(0))
+            } else {
+                rest
+            };
             if !rest.is_empty() {
                 let mut m = Obj::new();
                 m.insert("type".into(), rest.to_value());
@@ -985,8 +1053,10 @@ impl<'c, 'r> Ctx<'c, 'r> {
                         .cloned()
                         .unwrap_or(Value::Bool(true));
                     let Some(benum) = self.enum_of(&bs) else { continue };
-                    let rest: Vec<Value> =
-                        benum.into_iter().filter(|v| !cenum.iter().any(|c| json_eq(c, v))).collect();
+                    let rest: Vec<Value> = benum
+                        .into_iter()
+                        .filter(|v| !cenum.iter().any(|c| json_eq(c, v)))
+                        .collect();
                     if rest.is_empty() {
                         continue;
                     }
@@ -1071,11 +1141,17 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     let nt = nm.get("type").map_or(Types::ALL, types_of);
                     if nt.has("object") {
                         // Forbid `x` (objects then fail `not`'s schema).
-                        let mut pm = m.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+                        let mut pm = m
+                            .get("properties")
+                            .and_then(Value::as_object)
+                            .cloned()
+                            .unwrap_or_default();
                         pm.insert(x.into(), Value::Bool(false));
                         m.insert("properties".into(), Value::Object(pm));
                         let mt = m.get("type").map_or(Types::ALL, types_of);
-                        let rest = Types(mt.norm().0 & !nt.norm().0 | Types::bit("object").unwrap_or(0) & mt.0);
+                        let rest = Types(
+                            mt.norm().0 & !nt.norm().0 | Types::bit("object").unwrap_or(0) & mt.0,
+                        );
                         m.insert("type".into(), rest.to_value());
                         return Ok(Some(m));
                     }
@@ -1108,7 +1184,9 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 return Ok(Some(m));
             }
             // Non-string literals excluded by a string-only schema, and the like.
-            if vals.iter().all(|v| !mt.and(Types::of_value(v)).0 != 0 && Types::of_value(v).and(mt).is_empty()) {
+            if vals.iter().all(|v| {
+                !mt.and(Types::of_value(v)).0 != 0 && Types::of_value(v).and(mt).is_empty()
+            }) {
                 return Ok(Some(m));
             }
         }
@@ -1185,252 +1263,6 @@ impl<'c, 'r> Ctx<'c, 'r> {
     }
 
     // -----------------------------------------------------------------------------------
-    // A small validator, for literal values (enum filtering, property names, disjointness).
-    // `None` means "cannot tell".
-
-    fn check_value(&mut self, v: &Value, s: &Value, depth: usize) -> Option<bool> {
-        match s {
-            Value::Bool(b) => Some(*b),
-            Value::Object(m) => {
-                if depth > 32 {
-                    return None;
-                }
-                let (e, n) = self.expand(m, "").ok()?;
-                let r = self.check_map(v, &e, depth + 1);
-                self.pop(n);
-                r
-            }
-            _ => None,
-        }
-    }
-
-    #[allow(clippy::too_many_lines)]
-    fn check_map(&mut self, v: &Value, m: &Obj, depth: usize) -> Option<bool> {
-        let vt = Types::of_value(v);
-        if let Some(t) = m.get("type") {
-            if vt.and(types_of(t)).is_empty() {
-                return Some(false);
-            }
-        }
-        if let Some(Value::Array(e)) = m.get("enum") {
-            if !e.iter().any(|x| json_eq(x, v)) {
-                return Some(false);
-            }
-        }
-        let mut unknown = false;
-        for (k, kv) in m {
-            let ok: Option<bool> = match (k.as_str(), v) {
-                ("type" | "enum", _) => Some(true),
-                ("minLength", Value::String(s)) => Some(s.chars().count() as u64 >= as_u64(kv)?),
-                ("maxLength", Value::String(s)) => Some(s.chars().count() as u64 <= as_u64(kv)?),
-                ("pattern", Value::String(s)) => ecma::parse(kv.as_str()?).ok().and_then(|n| ecma::search(&n, s)),
-                ("$patterns", Value::String(s)) => {
-                    let mut all = Some(true);
-                    for p in kv.as_array()? {
-                        match ecma::parse(p.as_str()?).ok().and_then(|n| ecma::search(&n, s)) {
-                            Some(true) => {}
-                            Some(false) => return Some(false),
-                            None => all = None,
-                        }
-                    }
-                    all
-                }
-                ("format", Value::String(s)) => match crate::format::pattern(kv.as_str()?) {
-                    Some(p) => ecma::parse(&p).ok().and_then(|n| ecma::search(&n, s)),
-                    None => {
-                        if self.cfg.get_unknown_format() == UnknownFormat::Ignore
-                            || crate::format::is_numeric_format(kv.as_str()?)
-                        {
-                            Some(true)
-                        } else {
-                            None
-                        }
-                    }
-                },
-                ("minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum", Value::Number(n)) => {
-                    let x = Dec::from_number(n)?;
-                    let b = Dec::from_number(kv.as_number()?)?;
-                    let c = x.cmp(&b);
-                    use std::cmp::Ordering::{Equal, Greater, Less};
-                    Some(match k.as_str() {
-                        "minimum" => c != Less,
-                        "maximum" => c != Greater,
-                        "exclusiveMinimum" => c == Greater,
-                        _ => c == Less,
-                    } || (c == Equal && (k == "minimum" || k == "maximum")))
-                }
-                ("multipleOf", Value::Number(n)) => {
-                    let x = n.as_f64()?;
-                    let d = kv.as_f64()?;
-                    let q = x / d;
-                    Some(q.is_finite() && (q - q.round()).abs() < 1e-9)
-                }
-                ("required", Value::Object(o)) => {
-                    Some(kv.as_array()?.iter().all(|r| r.as_str().is_some_and(|r| o.contains_key(r))))
-                }
-                ("minProperties", Value::Object(o)) => Some(o.len() as u64 >= as_u64(kv)?),
-                ("maxProperties", Value::Object(o)) => Some(o.len() as u64 <= as_u64(kv)?),
-                ("properties" | "patternProperties" | "additionalProperties", Value::Object(o)) => {
-                    if k != "properties" {
-                        Some(true) // checked with "properties" below
-                    } else {
-                        self.check_props(o, m, depth)
-                    }
-                }
-                ("propertyNames", Value::Object(o)) => {
-                    let mut r = Some(true);
-                    for key in o.keys() {
-                        match self.check_value(&Value::String(key.clone()), kv, depth) {
-                            Some(true) => {}
-                            Some(false) => return Some(false),
-                            None => r = None,
-                        }
-                    }
-                    r
-                }
-                ("dependentRequired", Value::Object(o)) => Some(kv.as_object()?.iter().all(|(dk, dv)| {
-                    !o.contains_key(dk)
-                        || dv.as_array().is_some_and(|a| a.iter().all(|x| x.as_str().is_some_and(|x| o.contains_key(x))))
-                })),
-                ("dependentSchemas", Value::Object(o)) => {
-                    let mut r = Some(true);
-                    for (dk, ds) in kv.as_object()? {
-                        if o.contains_key(dk) {
-                            match self.check_value(v, ds, depth) {
-                                Some(true) => {}
-                                Some(false) => return Some(false),
-                                None => r = None,
-                            }
-                        }
-                    }
-                    r
-                }
-                ("minItems", Value::Array(a)) => Some(a.len() as u64 >= as_u64(kv)?),
-                ("maxItems", Value::Array(a)) => Some(a.len() as u64 <= as_u64(kv)?),
-                ("uniqueItems", Value::Array(a)) => Some(
-                    kv != &Value::Bool(true)
-                        || (0..a.len()).all(|i| (i + 1..a.len()).all(|j| !json_eq(&a[i], &a[j]))),
-                ),
-                ("prefixItems" | "items", Value::Array(a)) => {
-                    let prefix = m.get("prefixItems").and_then(Value::as_array).cloned().unwrap_or_default();
-                    if k == "items" && m.contains_key("prefixItems") {
-                        Some(true) // handled with prefixItems
-                    } else {
-                        let rest = m.get("items").cloned();
-                        let mut r = Some(true);
-                        for (i, x) in a.iter().enumerate() {
-                            let s = prefix.get(i).cloned().or_else(|| rest.clone()).unwrap_or(Value::Bool(true));
-                            match self.check_value(x, &s, depth) {
-                                Some(true) => {}
-                                Some(false) => return Some(false),
-                                None => r = None,
-                            }
-                        }
-                        r
-                    }
-                }
-                ("contains", Value::Array(a)) => {
-                    let mut any = Some(false);
-                    for x in a {
-                        match self.check_value(x, kv, depth) {
-                            Some(true) => {
-                                any = Some(true);
-                                break;
-                            }
-                            Some(false) => {}
-                            None => any = None,
-                        }
-                    }
-                    any
-                }
-                ("anyOf", _) => {
-                    let mut r = Some(false);
-                    for b in kv.as_array()? {
-                        match self.check_value(v, b, depth) {
-                            Some(true) => return Some(true),
-                            Some(false) => {}
-                            None => r = None,
-                        }
-                    }
-                    r
-                }
-                ("oneOf", _) => {
-                    let mut count = 0;
-                    for b in kv.as_array()? {
-                        match self.check_value(v, b, depth) {
-                            Some(true) => count += 1,
-                            Some(false) => {}
-                            None => return None,
-                        }
-                    }
-                    Some(count == 1)
-                }
-                ("not", _) => self.check_value(v, kv, depth).map(|b| !b),
-                ("if", _) => {
-                    let c = self.check_value(v, kv, depth)?;
-                    let branch = if c { m.get("then") } else { m.get("else") };
-                    match branch {
-                        Some(b) => self.check_value(v, &b.clone(), depth),
-                        None => Some(true),
-                    }
-                }
-                ("then" | "else", _) => Some(true),
-                ("unevaluatedProperties" | "unevaluatedItems" | "$dynamicRef" | "$recursiveRef", _) => None,
-                // Keyword does not apply to this instance type.
-                _ => Some(true),
-            };
-            match ok {
-                Some(true) => {}
-                Some(false) => return Some(false),
-                None => unknown = true,
-            }
-        }
-        if unknown {
-            None
-        } else {
-            Some(true)
-        }
-    }
-
-    fn check_props(&mut self, o: &Obj, m: &Obj, depth: usize) -> Option<bool> {
-        let props = m.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
-        let pp = m.get("patternProperties").and_then(Value::as_object).cloned().unwrap_or_default();
-        let ad = m.get("additionalProperties").cloned();
-        let mut r = Some(true);
-        for (k, x) in o {
-            let mut schemas = Vec::new();
-            let mut matched = props.contains_key(k);
-            if let Some(s) = props.get(k) {
-                schemas.push(s.clone());
-            }
-            for (pat, s) in &pp {
-                match ecma::parse(pat).ok().and_then(|n| ecma::search(&n, k)) {
-                    Some(true) => {
-                        matched = true;
-                        schemas.push(s.clone());
-                    }
-                    Some(false) => {}
-                    None => return None,
-                }
-            }
-            if !matched {
-                if let Some(a) = &ad {
-                    schemas.push(a.clone());
-                }
-            }
-            for s in schemas {
-                match self.check_value(x, &s, depth) {
-                    Some(true) => {}
-                    Some(false) => return Some(false),
-                    None => r = None,
-                }
-            }
-        }
-        // Also `properties`-less maps with patternProperties/additionalProperties only.
-        r
-    }
-
-    // -----------------------------------------------------------------------------------
     // Step 3: emission.
 
     fn emit(&mut self, mut m: Obj, ptr: &str, depth: usize) -> Result<Lang, Error> {
@@ -1459,7 +1291,8 @@ impl<'c, 'r> Ctx<'c, 'r> {
         if types.is_empty() {
             return Ok(None);
         }
-        let not_enum: Vec<Value> = m.get("$notEnum").and_then(Value::as_array).cloned().unwrap_or_default();
+        let not_enum: Vec<Value> =
+            m.get("$notEnum").and_then(Value::as_array).cloned().unwrap_or_default();
         let mut types = types;
         if !not_enum.is_empty() && !m.contains_key("enum") {
             let mut strings = Vec::new();
@@ -1485,16 +1318,26 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 }
             }
             if !strings.is_empty() && types.has("string") {
-                let plain = !["pattern", "$patterns", "format", "minLength", "maxLength"].iter().any(|k| m.contains_key(*k));
+                let plain = !["pattern", "$patterns", "format", "minLength", "maxLength"]
+                    .iter()
+                    .any(|k| m.contains_key(*k));
                 if plain {
-                    m.insert("$notStrings".into(), Value::Array(strings.into_iter().map(Value::String).collect()));
+                    m.insert(
+                        "$notStrings".into(),
+                        Value::Array(strings.into_iter().map(Value::String).collect()),
+                    );
                 } else {
-                    self.unsupported(ptr, "not", "excluding string literals from a constrained string")?;
+                    self.unsupported(
+                        ptr,
+                        "not",
+                        "excluding string literals from a constrained string",
+                    )?;
                 }
             }
         }
         if let Some(Value::Array(vals)) = m.get("enum").cloned() {
-            let vals: Vec<Value> = vals.into_iter().filter(|v| !not_enum.iter().any(|n| json_eq(n, v))).collect();
+            let vals: Vec<Value> =
+                vals.into_iter().filter(|v| !not_enum.iter().any(|n| json_eq(n, v))).collect();
             let max = self.cfg.get_max_enum_size();
             if vals.len() > max {
                 return Err(Error::limit(ptr, "max_enum_size", max, vals.len()));
@@ -1503,14 +1346,19 @@ impl<'c, 'r> Ctx<'c, 'r> {
             rest.remove("enum");
             let mut out = Vec::new();
             for v in &vals {
-                if !types.and(Types::of_value(v)).0 != 0 && types.and(Types::of_value(v)).is_empty() {
+                if !types.and(Types::of_value(v)).0 != 0 && types.and(Types::of_value(v)).is_empty()
+                {
                     continue;
                 }
                 match self.check_map(v, &rest, 0) {
                     Some(true) => out.push(Some(self.literal(v, depth))),
                     Some(false) => {}
                     None => {
-                        self.unsupported(ptr, "enum", "cannot check an enum value against its sibling keywords")?;
+                        self.unsupported(
+                            ptr,
+                            "enum",
+                            "cannot check an enum value against its sibling keywords",
+                        )?;
                         out.push(Some(self.literal(v, depth)));
                     }
                 }
@@ -1561,7 +1409,12 @@ impl<'c, 'r> Ctx<'c, 'r> {
             }
         }
         if types.has("string") && m.contains_key("$notStrings") {
-            let names: Vec<String> = m["$notStrings"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            let names: Vec<String> = m["$notStrings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             out.push(Some(format!("\"{}\"", not_in_names(&refs))));
         } else if types.has("string") {
@@ -1609,7 +1462,12 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     return self.ws.empty('[', ']');
                 }
                 let items: Vec<String> = a.iter().map(|x| self.literal(x, depth + 1)).collect();
-                format!("{}{}{}", self.ws.open('[', depth), items.join(&self.ws.sep(depth)), self.ws.close(']', depth))
+                format!(
+                    "{}{}{}",
+                    self.ws.open('[', depth),
+                    items.join(&self.ws.sep(depth)),
+                    self.ws.close(']', depth)
+                )
             }
             Value::Object(o) => {
                 if o.is_empty() {
@@ -1617,9 +1475,21 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 }
                 let items: Vec<String> = o
                     .iter()
-                    .map(|(k, x)| format!("{}{}{}", re::lit(&python_string(k)), self.ws.colon(), self.literal(x, depth + 1)))
+                    .map(|(k, x)| {
+                        format!(
+                            "{}{}{}",
+                            re::lit(&python_string(k)),
+                            self.ws.colon(),
+                            self.literal(x, depth + 1)
+                        )
+                    })
                     .collect();
-                format!("{}{}{}", self.ws.open('{', depth), items.join(&self.ws.sep(depth)), self.ws.close('}', depth))
+                format!(
+                    "{}{}{}",
+                    self.ws.open('{', depth),
+                    items.join(&self.ws.sep(depth)),
+                    self.ws.close('}', depth)
+                )
             }
         }
     }
@@ -1656,7 +1526,6 @@ impl<'c, 'r> Ctx<'c, 'r> {
 
     // ---- numbers
 
-
     fn emit_number(&mut self, m: &Obj, integer: bool, ptr: &str) -> Result<Lang, Error> {
         let dec = |k: &str| m.get(k).and_then(Value::as_number).and_then(Dec::from_number);
         let mut lo: Option<(Dec, bool)> = None;
@@ -1690,7 +1559,13 @@ impl<'c, 'r> Ctx<'c, 'r> {
         if let Some(f) = m.get("format").and_then(Value::as_str) {
             if let Some((a, b)) = crate::format::int_format_range(f) {
                 if integer {
-                    let a = Dec::parse(&a.to_string()).unwrap_or_else(|| Dec::parse("0").unwrap_or(Dec { neg: false, int: "0".into(), frac: String::new() }));
+                    let a = Dec::parse(&a.to_string()).unwrap_or_else(|| {
+                        Dec::parse("0").unwrap_or(Dec {
+                            neg: false,
+                            int: "0".into(),
+                            frac: String::new(),
+                        })
+                    });
                     let b = Dec::parse(&b.to_string()).unwrap_or_else(|| a.clone());
                     if lo.as_ref().is_none_or(|(l, _)| l.cmp(&a) == std::cmp::Ordering::Less) {
                         lo = Some((a, false));
@@ -1710,7 +1585,10 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 if int_mult.is_none() {
                     return Err(Error::unsupported(ptr, "multipleOf", "value too large"));
                 }
-            } else if k.int == "0" && k.frac.trim_end_matches('0').ends_with('1') && k.frac[..k.frac.len() - 1].bytes().all(|b| b == b'0') {
+            } else if k.int == "0"
+                && k.frac.trim_end_matches('0').ends_with('1')
+                && k.frac[..k.frac.len() - 1].bytes().all(|b| b == b'0')
+            {
                 // 10^-q: at most q fraction digits.
                 max_frac = Some(k.frac.len());
             } else {
@@ -1723,7 +1601,13 @@ impl<'c, 'r> Ctx<'c, 'r> {
                         integer = true;
                         int_mult = Some(p / gcd(p, t));
                     }
-                    _ => return Err(Error::unsupported(ptr, "multipleOf", "value not representable")),
+                    _ => {
+                        return Err(Error::unsupported(
+                            ptr,
+                            "multipleOf",
+                            "value not representable",
+                        ))
+                    }
                 }
             }
         }
@@ -1745,9 +1629,17 @@ impl<'c, 'r> Ctx<'c, 'r> {
         Ok(number::dec_range(lo.as_ref(), hi.as_ref(), max_frac))
     }
 
-    fn int_multiple(&mut self, l: Option<SInt>, h: Option<SInt>, k: u128, ptr: &str) -> Result<Lang, Error> {
+    fn int_multiple(
+        &mut self,
+        l: Option<SInt>,
+        h: Option<SInt>,
+        k: u128,
+        ptr: &str,
+    ) -> Result<Lang, Error> {
         // Enumerate small ranges.
-        if let (Some(a), Some(b)) = (l.as_ref().and_then(SInt::to_i128), h.as_ref().and_then(SInt::to_i128)) {
+        if let (Some(a), Some(b)) =
+            (l.as_ref().and_then(SInt::to_i128), h.as_ref().and_then(SInt::to_i128))
+        {
             if a > b {
                 return Ok(None);
             }
@@ -1755,7 +1647,8 @@ impl<'c, 'r> Ctx<'c, 'r> {
             let first = a.div_euclid(k) * k + if a.rem_euclid(k) == 0 { 0 } else { k };
             let count = if first > b { 0 } else { (b - first) / k + 1 };
             if count as usize <= self.cfg.get_max_enum_size() {
-                let vals: Vec<Lang> = (0..count).map(|i| Some((first + i * k).to_string())).collect();
+                let vals: Vec<Lang> =
+                    (0..count).map(|i| Some((first + i * k).to_string())).collect();
                 return Ok(re::alt(vals));
             }
         }
@@ -1767,7 +1660,13 @@ impl<'c, 'r> Ctx<'c, 'r> {
             "1" => "[0-9]",
             "2" => "[02468]",
             "5" => "[05]",
-            _ => return Err(Error::unsupported(ptr, "multipleOf", format!("multipleOf {k} over an unbounded range"))),
+            _ => {
+                return Err(Error::unsupported(
+                    ptr,
+                    "multipleOf",
+                    format!("multipleOf {k} over an unbounded range"),
+                ))
+            }
         };
         let last_nz = match d {
             "1" => "[1-9]",
@@ -1781,10 +1680,15 @@ impl<'c, 'r> Ctx<'c, 'r> {
         let pos_only = l.as_ref().is_some_and(|x| x.cmp(&zero) == std::cmp::Ordering::Greater);
         let nonpos_only = h.as_ref().is_some_and(|x| x.cmp(&zero) != std::cmp::Ordering::Greater);
         let neg_only = h.as_ref().is_some_and(|x| x.cmp(&zero) == std::cmp::Ordering::Less);
-        let sign_only = l.as_ref().is_none_or(|x| x.to_i128().is_some_and(|v| (-1..=1).contains(&v)))
-            && h.as_ref().is_none_or(|x| x.to_i128().is_some_and(|v| (-1..=1).contains(&v)));
+        let sign_only =
+            l.as_ref().is_none_or(|x| x.to_i128().is_some_and(|v| (-1..=1).contains(&v)))
+                && h.as_ref().is_none_or(|x| x.to_i128().is_some_and(|v| (-1..=1).contains(&v)));
         if !sign_only {
-            return Err(Error::unsupported(ptr, "multipleOf", "multipleOf together with a large range"));
+            return Err(Error::unsupported(
+                ptr,
+                "multipleOf",
+                "multipleOf together with a large range",
+            ));
         }
         let mut parts = Vec::new();
         if !neg_only && !pos_only {
@@ -1809,7 +1713,12 @@ impl<'c, 'r> Ctx<'c, 'r> {
             return Err(Error::limit(ptr, "max_repeat", max_rep as usize, min_len as usize));
         }
         if max_len.is_some_and(|x| x > u64::from(max_rep)) {
-            self.warn(WarningKind::Bounded, ptr, "maxLength", format!("maxLength lowered to `max_repeat` ({max_rep})"));
+            self.warn(
+                WarningKind::Bounded,
+                ptr,
+                "maxLength",
+                format!("maxLength lowered to `max_repeat` ({max_rep})"),
+            );
             max_len = Some(u64::from(max_rep));
         }
         let mut patterns: Vec<(String, &'static str)> = Vec::new();
@@ -1831,10 +1740,15 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 Some(p) => patterns.push((p, "format")),
                 None if crate::format::is_numeric_format(f) => {}
                 None => match self.cfg.get_unknown_format() {
-                    UnknownFormat::Ignore => {
-                        self.warn(WarningKind::Ignored, ptr, "format", format!("unknown format {f:?} treated as an annotation"));
+                    UnknownFormat::Ignore if !crate::format::is_asserted_elsewhere(f) => {
+                        self.warn(
+                            WarningKind::Ignored,
+                            ptr,
+                            "format",
+                            format!("unknown format {f:?} treated as an annotation"),
+                        );
                     }
-                    UnknownFormat::Error => {
+                    _ => {
                         self.unsupported(ptr, "format", &format!("unknown format {f:?}"))?;
                     }
                 },
@@ -1843,10 +1757,19 @@ impl<'c, 'r> Ctx<'c, 'r> {
         let mut nodes = Vec::new();
         for (p, kw) in &patterns {
             let node = ecma::parse(p).map_err(|e| {
-                Error::new(ErrorKind::Pattern { pattern: p.clone(), offset: e.offset, reason: e.reason }, ptr, Some(kw))
+                Error::new(
+                    ErrorKind::Pattern { pattern: p.clone(), offset: e.offset, reason: e.reason },
+                    ptr,
+                    Some(kw),
+                )
             })?;
             if ecma::exceeds_repeat(&node, max_rep) {
-                self.warn(WarningKind::Bounded, ptr, kw, format!("repetition bounds lowered to `max_repeat` ({max_rep})"));
+                self.warn(
+                    WarningKind::Bounded,
+                    ptr,
+                    kw,
+                    format!("repetition bounds lowered to `max_repeat` ({max_rep})"),
+                );
             }
             nodes.push((node, p.clone(), *kw));
         }
@@ -1864,7 +1787,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
                         Some(n) => chosen.0 = n,
                         None => {
                             ok = false;
-                            self.unsupported(ptr, kw, &format!("cannot intersect {p:?} with another pattern or format"))?;
+                            self.unsupported(
+                                ptr,
+                                kw,
+                                &format!("cannot intersect {p:?} with another pattern or format"),
+                            )?;
                         }
                     }
                 }
@@ -1872,7 +1799,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
             }
             let (node, p, kw) = chosen;
             let branches = split_anchored(&node).map_err(|e| {
-                Error::new(ErrorKind::Pattern { pattern: p.clone(), offset: e.offset, reason: e.reason }, ptr, Some(kw))
+                Error::new(
+                    ErrorKind::Pattern { pattern: p.clone(), offset: e.offset, reason: e.reason },
+                    ptr,
+                    Some(kw),
+                )
             })?;
             let mut alts = Vec::new();
             for (s, body, e) in branches {
@@ -1893,7 +1824,15 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 let Some(n) = n else { continue };
                 let n = Node::Concat(vec![Node::Start, n, Node::End]);
                 let r = ecma::to_json_content(&n, max_rep).map_err(|e| {
-                    Error::new(ErrorKind::Pattern { pattern: p.clone(), offset: e.offset, reason: e.reason }, ptr, Some(kw))
+                    Error::new(
+                        ErrorKind::Pattern {
+                            pattern: p.clone(),
+                            offset: e.offset,
+                            reason: e.reason,
+                        },
+                        ptr,
+                        Some(kw),
+                    )
                 })?;
                 alts.push(r);
             }
@@ -1913,12 +1852,18 @@ impl<'c, 'r> Ctx<'c, 'r> {
         }
         if max.is_some_and(|x| x > max_rep) {
             max = Some(max_rep);
-            self.warn(WarningKind::Bounded, ptr, "maxItems", format!("maxItems lowered to `max_repeat` ({max_rep})"));
+            self.warn(
+                WarningKind::Bounded,
+                ptr,
+                "maxItems",
+                format!("maxItems lowered to `max_repeat` ({max_rep})"),
+            );
         }
         if max.is_some_and(|x| x < min) {
             return Ok(None);
         }
-        let prefix: Vec<Value> = m.get("prefixItems").and_then(Value::as_array).cloned().unwrap_or_default();
+        let prefix: Vec<Value> =
+            m.get("prefixItems").and_then(Value::as_array).cloned().unwrap_or_default();
         let rest = m.get("items").cloned().unwrap_or(Value::Bool(true));
         if m.get("uniqueItems") == Some(&Value::Bool(true)) && max.is_none_or(|x| x > 1) {
             // Sound only where no two items can be equal.
@@ -1926,7 +1871,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 && (rest == Value::Bool(false) || max.is_some_and(|x| x as usize <= prefix.len()))
                 && self.prefix_distinct(&prefix);
             if !distinct_prefix {
-                self.unsupported(ptr, "uniqueItems", "uniqueItems over more than one item is not regular")?;
+                self.unsupported(
+                    ptr,
+                    "uniqueItems",
+                    "uniqueItems over more than one item is not regular",
+                )?;
             }
         }
         let mut contains: Option<Value> = m.get("contains").cloned();
@@ -1940,7 +1889,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
         if contains.is_some() {
             let max_c = m.get("maxContains").and_then(as_u64);
             if !prefix.is_empty() || max.is_some() || min_contains > 1 || max_c.is_some() {
-                self.unsupported(ptr, "contains", "contains together with prefixItems, maxItems, minContains or maxContains")?;
+                self.unsupported(
+                    ptr,
+                    "contains",
+                    "contains together with prefixItems, maxItems, minContains or maxContains",
+                )?;
                 contains = None;
             }
         }
@@ -1963,7 +1916,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
         if (prefix_len as u64) < min && prefix_len < n_prefix {
             return Ok(None);
         }
-        let rest_re = if prefix_len < n_prefix { None } else { self.value(&rest, &format!("{ptr}/items"), depth + 1)? };
+        let rest_re = if prefix_len < n_prefix {
+            None
+        } else {
+            self.value(&rest, &format!("{ptr}/items"), depth + 1)?
+        };
         let sep = self.ws.sep(depth);
         let open = self.ws.open('[', depth);
         let close = self.ws.close(']', depth);
@@ -2086,7 +2043,8 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     continue;
                 }
                 if required.contains(&k) {
-                    let mut r = m.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+                    let mut r =
+                        m.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
                     for d in deps {
                         if !r.contains(&d) {
                             r.push(d);
@@ -2101,14 +2059,16 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 // absent | present with its dependencies; the others stay on both.
                 let (k, deps) = pending.remove(0);
                 if !pending.is_empty() {
-                    let rest: Obj = pending.into_iter().map(|(k, d)| (k, Value::Array(d))).collect();
+                    let rest: Obj =
+                        pending.into_iter().map(|(k, d)| (k, Value::Array(d))).collect();
                     m.insert("dependentRequired".into(), Value::Object(rest));
                 }
                 self.count_alternatives(2, ptr)?;
                 let mut absent = m.clone();
                 forbid(&mut absent, &k);
                 let mut present = m.clone();
-                let mut r = present.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+                let mut r =
+                    present.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
                 r.push(Value::String(k.clone()));
                 for d in deps {
                     if !r.contains(&d) {
@@ -2132,9 +2092,14 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 self.count_alternatives(2, ptr)?;
                 let mut absent = m.clone();
                 forbid(&mut absent, &k);
-                let a = if required.contains(&k) { None } else { self.emit_object(&absent, ptr, depth)? };
+                let a = if required.contains(&k) {
+                    None
+                } else {
+                    self.emit_object(&absent, ptr, depth)?
+                };
                 let mut present = m.clone();
-                let mut r = present.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+                let mut r =
+                    present.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
                 if !r.contains(&Value::String(k.clone())) {
                     r.push(Value::String(k.clone()));
                 }
@@ -2160,8 +2125,10 @@ impl<'c, 'r> Ctx<'c, 'r> {
             .and_then(Value::as_array)
             .map(|r| r.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
-        let props: Obj = m.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
-        let pattern_props: Obj = m.get("patternProperties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let props: Obj =
+            m.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let pattern_props: Obj =
+            m.get("patternProperties").and_then(Value::as_object).cloned().unwrap_or_default();
         let mut pats: Vec<(String, Node, Value)> = Vec::new();
         for (p, s) in &pattern_props {
             let node = ecma::parse(p).map_err(|e| {
@@ -2180,7 +2147,8 @@ impl<'c, 'r> Ctx<'c, 'r> {
         let max_props = m.get("maxProperties").and_then(as_u64);
 
         // Declared entries in schema order, then required-but-undeclared ones.
-        let mut names: Vec<(String, Value)> = props.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut names: Vec<(String, Value)> =
+            props.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         for r in &required {
             if !props.contains_key(r) {
                 names.push((r.clone(), Value::Bool(true)));
@@ -2265,7 +2233,9 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 None if closed => None,
                 None if self.cfg.get_additional_properties() => Some(Value::Bool(true)),
                 // Nothing declared to close the object against: any members.
-                None if props.is_empty() && pats.is_empty() && required.is_empty() => Some(Value::Bool(true)),
+                None if props.is_empty() && pats.is_empty() && required.is_empty() => {
+                    Some(Value::Bool(true))
+                }
                 None => None,
             };
             if let Some(a) = add_schema {
@@ -2306,29 +2276,50 @@ impl<'c, 'r> Ctx<'c, 'r> {
         let n_opt = n_all - n_req;
         let sep = self.ws.sep(depth);
         let members: (Lang, bool) = if opt_lo == 0 && opt_hi.is_none() {
-            linear_chain(&entries.iter().map(|e| (e.re.clone(), e.required)).collect::<Vec<_>>(), &sep)
+            linear_chain(
+                &entries.iter().map(|e| (e.re.clone(), e.required)).collect::<Vec<_>>(),
+                &sep,
+            )
         } else if opt_lo > n_opt && extra.is_none() {
             return Ok(None);
         } else if opt_lo == 1 && opt_hi.is_none() && n_req == 0 {
             // Non-empty is enough; emptiness is excluded below (after extras).
-            linear_chain(&entries.iter().map(|e| (e.re.clone(), e.required)).collect::<Vec<_>>(), &sep)
+            linear_chain(
+                &entries.iter().map(|e| (e.re.clone(), e.required)).collect::<Vec<_>>(),
+                &sep,
+            )
         } else {
             if n_opt > 10 || opt_lo > n_opt {
-                self.unsupported(ptr, "minProperties", "property-count bounds over many optional properties")?;
+                self.unsupported(
+                    ptr,
+                    "minProperties",
+                    "property-count bounds over many optional properties",
+                )?;
             }
             let lo = opt_lo.min(n_opt);
             let hi = opt_hi.unwrap_or(n_opt).min(n_opt);
             if lo > hi {
                 return Ok(None);
             }
-            counted_chain(&entries.iter().map(|e| (e.re.clone(), e.required)).collect::<Vec<_>>(), &sep, lo, hi)
+            counted_chain(
+                &entries.iter().map(|e| (e.re.clone(), e.required)).collect::<Vec<_>>(),
+                &sep,
+                lo,
+                hi,
+            )
         };
         let (mut nonempty, mut can_be_empty) = members;
         if let Some(x) = &extra {
             if extra_max != Some(0) {
                 let tail = re::rep(&format!("{sep}{x}"), 0, extra_max);
-                let first = format!("{x}{}", re::rep(&format!("{sep}{x}"), 0, extra_max.map(|v| v.saturating_sub(1))));
-                nonempty = re::alt([nonempty.map(|n| format!("{n}{tail}")), if can_be_empty { Some(first) } else { None }]);
+                let first = format!(
+                    "{x}{}",
+                    re::rep(&format!("{sep}{x}"), 0, extra_max.map(|v| v.saturating_sub(1)))
+                );
+                nonempty = re::alt([
+                    nonempty.map(|n| format!("{n}{tail}")),
+                    if can_be_empty { Some(first) } else { None },
+                ]);
             }
         }
         if min_props > 0 && can_be_empty {
@@ -2338,7 +2329,10 @@ impl<'c, 'r> Ctx<'c, 'r> {
         if can_be_empty {
             out.push(Some(self.ws.empty('{', '}')));
         }
-        out.push(nonempty.map(|b| format!("{}{b}{}", self.ws.open('{', depth), self.ws.close('}', depth))));
+        out.push(
+            nonempty
+                .map(|b| format!("{}{b}{}", self.ws.open('{', depth), self.ws.close('}', depth))),
+        );
         Ok(re::alt(out))
     }
 }
@@ -2372,7 +2366,11 @@ fn check_unevaluated_merge(a: &Obj, b: &Obj, ptr: &str) -> Result<(), Error> {
     for (x, y) in [(a, b), (b, a)] {
         for k in ["unevaluatedProperties", "unevaluatedItems"] {
             if x.contains_key(k) && !y.is_empty() {
-                return Err(Error::unsupported(ptr, k, "unevaluated keywords next to in-place applicators, under allOf or $ref"));
+                return Err(Error::unsupported(
+                    ptr,
+                    k,
+                    "unevaluated keywords next to in-place applicators, under allOf or $ref",
+                ));
             }
         }
     }
@@ -2405,7 +2403,11 @@ fn infer_types(m: &Obj) -> Types {
     if has(ARRAY_KW) {
         bits |= Types::bit("array").unwrap_or(0);
     }
-    if has(STRING_KW) || m.get("format").and_then(Value::as_str).is_some_and(|f| crate::format::pattern(f).is_some()) {
+    if has(STRING_KW)
+        || m.get("format")
+            .and_then(Value::as_str)
+            .is_some_and(|f| crate::format::pattern(f).is_some())
+    {
         bits |= Types::bit("string").unwrap_or(0);
     }
     if has(NUMBER_KW) {
@@ -2419,7 +2421,9 @@ fn infer_types(m: &Obj) -> Types {
 }
 
 fn pick_num(a: &Value, b: &Value, max: bool) -> Value {
-    let (Some(x), Some(y)) = (a.as_number().and_then(Dec::from_number), b.as_number().and_then(Dec::from_number)) else {
+    let (Some(x), Some(y)) =
+        (a.as_number().and_then(Dec::from_number), b.as_number().and_then(Dec::from_number))
+    else {
         return a.clone();
     };
     let greater = x.cmp(&y) == std::cmp::Ordering::Greater;
@@ -2477,7 +2481,8 @@ fn forbids(m: &Obj, name: &str) -> bool {
     if m.get("additionalProperties") == Some(&Value::Bool(false)) {
         let pp = m.get("patternProperties").and_then(Value::as_object);
         return pp.is_none_or(|pp| {
-            pp.keys().all(|p| ecma::parse(p).ok().and_then(|n| ecma::search(&n, name)) == Some(false))
+            pp.keys()
+                .all(|p| ecma::parse(p).ok().and_then(|n| ecma::search(&n, name)) == Some(false))
         });
     }
     false
@@ -2500,7 +2505,11 @@ fn refine_exclude(a: &Obj, b: &Obj) -> Option<Obj> {
             return None;
         }
     }
-    let req_a: Vec<&str> = a.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let req_a: Vec<&str> = a
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let req_b = b.get("required").and_then(Value::as_array)?;
     let x = req_b.iter().filter_map(Value::as_str).find(|x| !req_a.contains(x))?;
     let mut out = a.clone();
@@ -2604,274 +2613,6 @@ fn not_in_names(names: &[&str]) -> String {
         re::alt(parts).unwrap_or_default()
     }
     go(&root, &raw, &raw_re)
-}
-
-/// Intersection of two patterns where one of them only restricts the character set and
-/// is anchored at both ends (`^[a-z]*$`, `^\S+$`): restrict every class of the other.
-fn intersect_simple(a: &Node, b: &Node) -> Option<Node> {
-    fn charset_only(n: &Node) -> Option<(ecma::Ranges, u32, Option<u32>)> {
-        let Node::Concat(items) = n else { return None };
-        if items.len() != 3 || items[0] != Node::Start || items[2] != Node::End {
-            return None;
-        }
-        match &items[1] {
-            Node::Repeat(inner, lo, hi) => match inner.as_ref() {
-                Node::Class(r) => Some((r.clone(), *lo, *hi)),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-    fn restrict(n: &Node, r: &ecma::Ranges) -> Node {
-        match n {
-            Node::Class(c) => Node::Class(ecma::intersect(c, r)),
-            Node::Concat(v) => Node::Concat(v.iter().map(|x| restrict(x, r)).collect()),
-            Node::Alt(v) => Node::Alt(v.iter().map(|x| restrict(x, r)).collect()),
-            Node::Repeat(i, lo, hi) => Node::Repeat(Box::new(restrict(i, r)), *lo, *hi),
-            other => other.clone(),
-        }
-    }
-    for (x, y) in [(a, b), (b, a)] {
-        if let Some((r, lo, hi)) = charset_only(x) {
-            if lo == 0 && hi.is_none() {
-                // Unanchored parts of y become restricted too: make y anchored.
-                let branches = split_anchored(y).ok()?;
-                let mut alts = Vec::new();
-                for (s, body, e) in branches {
-                    let any = Node::Repeat(Box::new(Node::Class(r.clone())), 0, None);
-                    let mut items = vec![Node::Start];
-                    if !s {
-                        items.push(any.clone());
-                    }
-                    items.push(restrict(&body, &r));
-                    if !e {
-                        items.push(any);
-                    }
-                    items.push(Node::End);
-                    alts.push(Node::Concat(items));
-                }
-                return Some(Node::Alt(alts));
-            }
-            if lo <= 1 && hi.is_none() {
-                // `+`: non-empty, which the other pattern must also guarantee.
-                let n = intersect_simple(&Node::Concat(vec![Node::Start, Node::Repeat(Box::new(Node::Class(r.clone())), 0, None), Node::End]), y)?;
-                let (min, _) = len_range(&n);
-                if min >= 1 {
-                    return Some(n);
-                }
-                return fit_length(&Node::Concat(vec![n]), 1, None).map(|n| Node::Concat(vec![n]));
-            }
-        }
-    }
-    None
-}
-
-/// `(anchored start, body, anchored end)` branches of a pattern.
-fn split_anchored(n: &Node) -> Result<Vec<(bool, Node, bool)>, ecma::PatternError> {
-    // Re-use the translator's splitting through a tiny wrapper: emit an error for anchors in
-    // the middle, same as `to_json_content`.
-    fn has_anchor(n: &Node) -> bool {
-        match n {
-            Node::Start | Node::End => true,
-            Node::Empty | Node::Class(_) => false,
-            Node::Concat(v) | Node::Alt(v) => v.iter().any(has_anchor),
-            Node::Repeat(i, _, _) => has_anchor(i),
-        }
-    }
-    match n {
-        Node::Alt(bs) => {
-            let mut out = Vec::new();
-            for b in bs {
-                out.extend(split_anchored(b)?);
-            }
-            Ok(out)
-        }
-        Node::Start => Ok(vec![(true, Node::Empty, false)]),
-        Node::End => Ok(vec![(false, Node::Empty, true)]),
-        Node::Concat(items) => {
-            let mut i = 0;
-            let mut j = items.len();
-            let (mut s, mut e) = (false, false);
-            while i < j && items[i] == Node::Start {
-                s = true;
-                i += 1;
-            }
-            while j > i && items[j - 1] == Node::End {
-                e = true;
-                j -= 1;
-            }
-            let rest = &items[i..j];
-            if rest.len() == 1 && matches!(rest[0], Node::Alt(_)) && has_anchor(&rest[0]) {
-                let inner = split_anchored(&rest[0])?;
-                return Ok(inner.into_iter().map(|(a, b, c)| (a || s, b, c || e)).collect());
-            }
-            if rest.iter().any(has_anchor) {
-                return Err(ecma::PatternError { offset: 0, reason: "anchors in the middle of a pattern are not supported".into() });
-            }
-            Ok(vec![(s, Node::Concat(rest.to_vec()), e)])
-        }
-        n if has_anchor(n) => Err(ecma::PatternError { offset: 0, reason: "anchors inside a repetition are not supported".into() }),
-        n => Ok(vec![(false, n.clone(), false)]),
-    }
-}
-
-/// Length range (in code points) of a node's language.
-fn len_range(n: &Node) -> (u64, Option<u64>) {
-    match n {
-        Node::Empty | Node::Start | Node::End => (0, Some(0)),
-        Node::Class(_) => (1, Some(1)),
-        Node::Concat(v) => v.iter().fold((0, Some(0)), |(a, b), x| {
-            let (c, d) = len_range(x);
-            (a + c, b.and_then(|b| d.map(|d| b + d)))
-        }),
-        Node::Alt(v) => {
-            let mut lo = u64::MAX;
-            let mut hi = Some(0);
-            for x in v {
-                let (c, d) = len_range(x);
-                lo = lo.min(c);
-                hi = match (hi, d) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    _ => None,
-                };
-            }
-            (if v.is_empty() { 0 } else { lo }, hi)
-        }
-        Node::Repeat(i, a, b) => {
-            let (c, d) = len_range(i);
-            (c.saturating_mul(u64::from(*a)), match (b, d) {
-                (Some(b), Some(d)) => Some(d.saturating_mul(u64::from(*b))),
-                (_, Some(0)) => Some(0),
-                _ => None,
-            })
-        }
-    }
-}
-
-/// A sub-language of `n` whose strings have between `min` and `max` code points.
-fn fit_length(n: &Node, min: u64, max: Option<u64>) -> Option<Node> {
-    let (lo, _) = len_range(n);
-    let n = if lo < min { raise(n, min - lo)? } else { n.clone() };
-    match max {
-        None => Some(n),
-        Some(m) => {
-            let (_, hi) = len_range(&n);
-            if hi.is_some_and(|h| h <= m) {
-                Some(n)
-            } else {
-                cap(&n, m)
-            }
-        }
-    }
-}
-
-/// Raises minimum lengths by `need` code points.
-fn raise(n: &Node, need: u64) -> Option<Node> {
-    match n {
-        Node::Repeat(i, a, b) => {
-            let (l, h) = len_range(i);
-            if l == 0 || h != Some(l) {
-                return None;
-            }
-            let extra = need.div_ceil(l);
-            let na = u64::from(*a) + extra;
-            if b.is_some_and(|b| u64::from(b) < na) || na > u64::from(u32::MAX) {
-                return None;
-            }
-            Some(Node::Repeat(i.clone(), na as u32, *b))
-        }
-        Node::Concat(v) => {
-            // Prefer the last repetition (usually the pattern's own, not the `.*` padding).
-            for idx in (0..v.len()).rev() {
-                if let Some(r) = raise(&v[idx], need) {
-                    let mut w = v.clone();
-                    w[idx] = r;
-                    return Some(Node::Concat(w));
-                }
-            }
-            None
-        }
-        Node::Alt(v) => {
-            let w: Vec<Node> = v
-                .iter()
-                .filter_map(|x| {
-                    let (lo, _) = len_range(x);
-                    if lo >= len_range(n).0 + need {
-                        Some(x.clone())
-                    } else {
-                        raise(x, len_range(n).0 + need - lo)
-                    }
-                })
-                .collect();
-            if w.is_empty() {
-                None
-            } else {
-                Some(Node::Alt(w))
-            }
-        }
-        _ => None,
-    }
-}
-
-/// A sub-language of `n` with at most `budget` code points per string.
-fn cap(n: &Node, budget: u64) -> Option<Node> {
-    let (lo, hi) = len_range(n);
-    if lo > budget {
-        return None;
-    }
-    if hi.is_some_and(|h| h <= budget) {
-        return Some(n.clone());
-    }
-    match n {
-        Node::Alt(v) => {
-            let w: Vec<Node> = v.iter().filter_map(|x| cap(x, budget)).collect();
-            if w.is_empty() {
-                None
-            } else {
-                Some(Node::Alt(w))
-            }
-        }
-        Node::Concat(v) => {
-            let mins: Vec<u64> = v.iter().map(|x| len_range(x).0).collect();
-            let total: u64 = mins.iter().sum();
-            let slack = budget - total;
-            let variable: Vec<usize> =
-                (0..v.len()).filter(|&i| len_range(&v[i]).1 != Some(mins[i])).collect();
-            let share = if variable.is_empty() { 0 } else { slack / variable.len() as u64 };
-            let mut extra_left = slack - share * variable.len() as u64;
-            let mut w = Vec::new();
-            for (i, x) in v.iter().enumerate() {
-                if variable.contains(&i) {
-                    // Give the remainder to the last variable part.
-                    let mut b = mins[i] + share;
-                    if Some(&i) == variable.last() {
-                        b += extra_left;
-                        extra_left = 0;
-                    }
-                    w.push(cap(x, b)?);
-                } else {
-                    w.push(x.clone());
-                }
-            }
-            Some(Node::Concat(w))
-        }
-        Node::Repeat(i, a, b) => {
-            if *a == 0 && len_range(i).0 > budget {
-                return Some(Node::Empty);
-            }
-            let per = budget / u64::from((*a).max(1));
-            let inner = cap(i, per)?;
-            let (il, ih) = len_range(&inner);
-            let ih = ih.unwrap_or(per).max(1);
-            let reps = (budget / ih).min(b.map_or(u64::MAX, u64::from));
-            if reps < u64::from(*a) {
-                let _ = il;
-                return None;
-            }
-            Some(Node::Repeat(Box::new(inner), *a, Some(reps.min(u64::from(u32::MAX)) as u32)))
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -48,7 +48,10 @@ pub enum UnknownFormat {
     #[default]
     Error,
     /// Treat the format as an annotation, as the specification (and the common validators)
-    /// do for formats they do not know, and report a warning.
+    /// do for formats they do not know, and report a warning. Formats that common
+    /// validators do assert but this crate cannot generate (`regex`, `iri`,
+    /// `iri-reference`, `uri-template`, `idn-email`, `idn-hostname`,
+    /// `relative-json-pointer`, ...) still fail.
     Ignore,
 }
 
@@ -155,7 +158,7 @@ impl Default for Config {
             max_nesting_depth: 128,
             max_repeat: 1_000,
             max_alternatives: 4_096,
-            any_value_depth: 3,
+            any_value_depth: 2,
             registry: Registry::default(),
         }
     }
@@ -259,7 +262,7 @@ impl Config {
     }
 
     /// Nesting depth of arrays and objects generated for an unconstrained value (the `true`
-    /// or `{}` schema). Default: `3`.
+    /// or `{}` schema). Default: `2`.
     #[must_use]
     pub fn any_value_depth(mut self, depth: usize) -> Config {
         self.any_value_depth = depth;

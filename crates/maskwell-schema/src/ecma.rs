@@ -387,10 +387,10 @@ impl Parser<'_> {
                 one(h)
             }
             'p' | 'P' => Err(perr(start, "unicode property escapes are not supported")),
-            '1'..='9' | '0' => Err(perr(start, "octal escapes and backreferences are not supported")),
-            c if c.is_ascii_alphanumeric() => {
-                Err(perr(start, format!("unknown escape `\\{c}`")))
+            '1'..='9' | '0' => {
+                Err(perr(start, "octal escapes and backreferences are not supported"))
             }
+            c if c.is_ascii_alphanumeric() => Err(perr(start, format!("unknown escape `\\{c}`"))),
             c => one(c as u32),
         }
     }
@@ -415,14 +415,19 @@ impl Parser<'_> {
             if c == ']' {
                 break;
             }
-            let lo = if c == '\\' { self.class_escape(c_at, true)? } else { vec![(c as u32, c as u32)] };
+            let lo =
+                if c == '\\' { self.class_escape(c_at, true)? } else { vec![(c as u32, c as u32)] };
             // Range?
             if self.peek() == Some('-') && self.peek_at(1).is_some_and(|n| n != ']') {
                 let single = lo.len() == 1 && lo[0].0 == lo[0].1;
                 self.bump();
                 let h_at = self.pos;
                 let h = self.bump().ok_or_else(|| perr(start, "unclosed character class"))?;
-                let hi = if h == '\\' { self.class_escape(h_at, true)? } else { vec![(h as u32, h as u32)] };
+                let hi = if h == '\\' {
+                    self.class_escape(h_at, true)?
+                } else {
+                    vec![(h as u32, h as u32)]
+                };
                 let hi_single = hi.len() == 1 && hi[0].0 == hi[0].1;
                 if single && hi_single {
                     if lo[0].0 > hi[0].0 {
@@ -723,7 +728,10 @@ fn emit(node: &Node, max_repeat: u32) -> Result<Lang, PatternError> {
         }
         Node::Repeat(inner, min, max) => {
             if *min > max_repeat {
-                return Err(perr(0, format!("repetition minimum {min} exceeds `max_repeat` ({max_repeat})")));
+                return Err(perr(
+                    0,
+                    format!("repetition minimum {min} exceeds `max_repeat` ({max_repeat})"),
+                ));
             }
             let max = max.map(|m| m.min(max_repeat));
             match emit(inner, max_repeat)? {

@@ -113,7 +113,12 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, pointer: &str, keyword: Option<&str>) -> Error {
-        Error { kind, pointer: pointer.to_string(), keyword: keyword.map(str::to_string), source: None }
+        Error {
+            kind,
+            pointer: pointer.to_string(),
+            keyword: keyword.map(str::to_string),
+            source: None,
+        }
     }
 
     pub(crate) fn with_source(
@@ -132,7 +137,11 @@ impl Error {
         )
     }
 
-    pub(crate) fn invalid(pointer: &str, keyword: Option<&str>, reason: impl Into<String>) -> Error {
+    pub(crate) fn invalid(
+        pointer: &str,
+        keyword: Option<&str>,
+        reason: impl Into<String>,
+    ) -> Error {
         Error::new(ErrorKind::Invalid { reason: reason.into() }, pointer, keyword)
     }
 

@@ -3,10 +3,13 @@
 //! large, e.g. no leap seconds and only `T`/`Z` in upper case).
 
 const DATE: &str = r"\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))|(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29";
-const TIME: &str = r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)";
+const TIME: &str =
+    r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)";
 // No `-` at the third position, so no `--` at positions 3-4 (IDNA A-labels, `xn--`).
-const LABEL: &str = r"[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-][A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?)?";
-const TLD: &str = r"[A-Za-z](?:[A-Za-z0-9]|[A-Za-z0-9-][A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?)?";
+const LABEL: &str =
+    r"[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-][A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?)?";
+const TLD: &str =
+    r"[A-Za-z](?:[A-Za-z0-9]|[A-Za-z0-9-][A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?)?";
 const SEG_CHAR: &str = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})";
 const QF_CHAR: &str = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})";
 const H16: &str = "[0-9a-fA-F]{1,4}";
@@ -46,13 +49,41 @@ pub(crate) fn pattern(format: &str) -> Option<String> {
     Some(p)
 }
 
+/// Formats that validators assert but this crate cannot generate: never ignored, even with
+/// `UnknownFormat::Ignore`.
+pub(crate) fn is_asserted_elsewhere(format: &str) -> bool {
+    matches!(
+        format,
+        "regex"
+            | "iri"
+            | "iri-reference"
+            | "uri-template"
+            | "idn-email"
+            | "idn-hostname"
+            | "relative-json-pointer"
+            | "date-time-local"
+            | "color"
+    )
+}
+
 /// Formats that only describe non-string instances (OpenAPI numeric formats): they never
 /// constrain a string and validators ignore them.
 pub(crate) fn is_numeric_format(format: &str) -> bool {
     matches!(
         format,
-        "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" | "float"
-            | "double" | "decimal" | "integer" | "number"
+        "int8"
+            | "int16"
+            | "int32"
+            | "int64"
+            | "uint8"
+            | "uint16"
+            | "uint32"
+            | "uint64"
+            | "float"
+            | "double"
+            | "decimal"
+            | "integer"
+            | "number"
     )
 }
 

@@ -54,7 +54,8 @@ pub fn python_float(f: f64) -> String {
         };
         format!("{sign}{body}")
     } else {
-        let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
+        let m =
+            if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
         let es = if exp < 0 { "-" } else { "+" };
         format!("{sign}{m}e{es}{:02}", exp.abs())
     }
@@ -191,7 +192,8 @@ mod tests {
     #[test]
     fn strings() {
         assert_eq!(python_string("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\u0001é\"");
-        let v: serde_json::Value = serde_json::from_str(r#"{"a": [1, 2.0, "x"], "b": {}}"#).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"a": [1, 2.0, "x"], "b": {}}"#).unwrap();
         assert_eq!(python_dumps(&v), r#"{"a": [1, 2.0, "x"], "b": {}}"#);
     }
 }

@@ -132,7 +132,8 @@ impl Compiler {
             match ctx.compile_root() {
                 Ok(regex) => {
                     // Validate the output: it must be a regex-syntax pattern.
-                    let max_nest = u32::try_from(self.config.get_max_nesting_depth() * 8).unwrap_or(u32::MAX);
+                    let max_nest =
+                        u32::try_from(self.config.get_max_nesting_depth() * 8).unwrap_or(u32::MAX);
                     regex_syntax::ParserBuilder::new()
                         .nest_limit(max_nest.max(1000))
                         .build()
@@ -152,7 +153,8 @@ impl Compiler {
                     return Ok(Compiled { regex, warnings: ctx.warnings });
                 }
                 Err(e) => {
-                    let too_big = matches!(e.kind(), ErrorKind::LimitExceeded { limit: "max_regex_len", .. });
+                    let too_big =
+                        matches!(e.kind(), ErrorKind::LimitExceeded { limit: "max_regex_len", .. });
                     if too_big && ctx.recursion_bounded && depth > 1 {
                         depth -= 1;
                         continue;

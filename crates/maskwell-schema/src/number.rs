@@ -20,7 +20,11 @@ impl Dec {
             return Some(Dec { neg: false, int: u.to_string(), frac: String::new() });
         }
         if let Some(i) = n.as_i64() {
-            return Some(Dec { neg: i < 0, int: i.unsigned_abs().to_string(), frac: String::new() });
+            return Some(Dec {
+                neg: i < 0,
+                int: i.unsigned_abs().to_string(),
+                frac: String::new(),
+            });
         }
         let f = n.as_f64()?;
         if !f.is_finite() {
@@ -36,7 +40,10 @@ impl Dec {
             None => (false, s),
         };
         let (i, f) = s.split_once('.').unwrap_or((s, ""));
-        if i.is_empty() || !i.bytes().all(|b| b.is_ascii_digit()) || !f.bytes().all(|b| b.is_ascii_digit()) {
+        if i.is_empty()
+            || !i.bytes().all(|b| b.is_ascii_digit())
+            || !f.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let int = i.trim_start_matches('0');
@@ -411,7 +418,12 @@ fn empty_ok(lo: Option<(&str, bool)>, hi: Option<(&str, bool)>) -> bool {
 }
 
 /// Digit strings `d` (length within `rem`) with `0.d` in range.
-fn frac_digits(lo: Option<(&str, bool)>, hi: Option<(&str, bool)>, rem: Option<usize>, allow_empty: bool) -> Lang {
+fn frac_digits(
+    lo: Option<(&str, bool)>,
+    hi: Option<(&str, bool)>,
+    rem: Option<usize>,
+    allow_empty: bool,
+) -> Lang {
     if lo.is_none() && hi.is_none() {
         let min = usize::from(!allow_empty);
         return Some(match rem {
@@ -449,7 +461,11 @@ fn frac_digits(lo: Option<(&str, bool)>, hi: Option<(&str, bool)>, rem: Option<u
         return match rem {
             None => Some("0*[1-9][0-9]*".into()),
             Some(r) => re::alt((0..r).map(|k| {
-                Some(format!("{}[1-9]{}", re::rep("0", k as u64, Some(k as u64)), re::rep("[0-9]", 0, Some((r - 1 - k) as u64))))
+                Some(format!(
+                    "{}[1-9]{}",
+                    re::rep("0", k as u64, Some(k as u64)),
+                    re::rep("[0-9]", 0, Some((r - 1 - k) as u64))
+                ))
             })),
         };
     }
@@ -590,7 +606,10 @@ mod tests {
             let h = hi.map(|(s, e)| (Dec::parse(s).unwrap(), e));
             let r = dec_range(l.as_ref(), h.as_ref(), mf).unwrap();
             for i in -300i64..300 {
-                for s in [format!("{}", i as f64 / 100.0), format!("{}.{:03}", i / 100, (i % 100).abs() * 10)] {
+                for s in [
+                    format!("{}", i as f64 / 100.0),
+                    format!("{}.{:03}", i / 100, (i % 100).abs() * 10),
+                ] {
                     if s.starts_with("-0.") && i / 100 == 0 && !s.contains('e') {
                         // "-0.x" spelled by format! for small negatives is fine
                     }
@@ -610,7 +629,11 @@ mod tests {
                     if neg_zero {
                         continue;
                     }
-                    assert_eq!(accepts(&r, &s), ok_lo && ok_hi && ok_mf, "{lo:?} {hi:?} {mf:?} {s} {r}");
+                    assert_eq!(
+                        accepts(&r, &s),
+                        ok_lo && ok_hi && ok_mf,
+                        "{lo:?} {hi:?} {mf:?} {s} {r}"
+                    );
                 }
             }
         }

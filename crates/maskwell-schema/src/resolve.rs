@@ -47,8 +47,14 @@ const SINGLE: &[&str] = &[
 /// Keywords whose value is an array of subschemas.
 const ARRAY: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems", "items"];
 /// Keywords whose value is a map of subschemas.
-const MAP: &[&str] =
-    &["properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "dependencies"];
+const MAP: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "definitions",
+    "$defs",
+    "dependentSchemas",
+    "dependencies",
+];
 /// Keywords whose value is data, never a schema.
 const DATA: &[&str] = &["enum", "const", "default", "examples", "example", "required"];
 
@@ -193,8 +199,7 @@ pub(crate) fn pointer<'v>(v: &'v Value, ptr: &str) -> Option<&'v Value> {
 
 impl<'r> Resolver<'r> {
     pub(crate) fn new(root: &Value, registry: &'r Registry) -> Resolver<'r> {
-        let mut r =
-            Resolver {
+        let mut r = Resolver {
             docs: Vec::new(),
             resources: HashMap::new(),
             anchors: HashMap::new(),
@@ -202,7 +207,10 @@ impl<'r> Resolver<'r> {
             legacy: false,
         };
         let legacy = root.get("$schema").and_then(Value::as_str).is_some_and(|s| {
-            s.contains("draft-07") || s.contains("draft-06") || s.contains("draft-04") || s.contains("draft-03")
+            s.contains("draft-07")
+                || s.contains("draft-06")
+                || s.contains("draft-04")
+                || s.contains("draft-03")
         });
         r.legacy = legacy;
         r.add_document(root.clone(), "");
@@ -339,7 +347,8 @@ impl Walk<'_> {
             }
             let cptr = format!("{ptr}/{}", escape_ptr(k));
             let is_map = MAP.contains(&k.as_str());
-            let is_known = known && (is_map || SINGLE.contains(&k.as_str()) || ARRAY.contains(&k.as_str()));
+            let is_known =
+                known && (is_map || SINGLE.contains(&k.as_str()) || ARRAY.contains(&k.as_str()));
             match child {
                 Value::Object(cm) if is_map && known => {
                     for (name, s) in cm.iter_mut() {

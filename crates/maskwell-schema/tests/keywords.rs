@@ -8,7 +8,8 @@ use maskwell_schema::{Compiler, Config, UnknownFormat, Whitespace};
 use serde_json::{json, Value};
 
 fn matcher_with(cfg: Config, schema: &Value) -> Matcher {
-    let c = Compiler::new().configure(cfg).compile(schema).unwrap_or_else(|e| panic!("{schema}: {e}"));
+    let c =
+        Compiler::new().configure(cfg).compile(schema).unwrap_or_else(|e| panic!("{schema}: {e}"));
     Matcher::new(c.regex(), 64 << 20).unwrap_or_else(|e| panic!("{schema}: {e}"))
 }
 
@@ -129,12 +130,18 @@ fn numbers() {
 
 #[test]
 fn enums() {
-    check(json!({"enum": ["a", 1, null, [1, 2], {"k": true}]}),
+    check(
+        json!({"enum": ["a", 1, null, [1, 2], {"k": true}]}),
         &["\"a\"", "1", "1.0", "null", "[1, 2]", "{\"k\": true}"],
-        &["\"b\"", "2", "[1,2]"]);
+        &["\"b\"", "2", "[1,2]"],
+    );
     check(json!({"const": "x\"y"}), &[r#""x\"y""#], &[r#""x""#]);
     // Siblings filter enum values.
-    check(json!({"type": "string", "enum": ["a", 1, "bb"], "maxLength": 1}), &["\"a\""], &["1", "\"bb\""]);
+    check(
+        json!({"type": "string", "enum": ["a", 1, "bb"], "maxLength": 1}),
+        &["\"a\""],
+        &["1", "\"bb\""],
+    );
     fails(json!({"type": "integer", "enum": ["a"]}), "unsatisfiable");
 }
 
@@ -147,7 +154,12 @@ fn objects() {
     });
     check(
         schema,
-        &[r#"{"b": "x"}"#, r#"{"a": 1, "b": "x"}"#, r#"{"a": 1, "b": "x", "c": true}"#, r#"{"b": "x", "c": false}"#],
+        &[
+            r#"{"b": "x"}"#,
+            r#"{"a": 1, "b": "x"}"#,
+            r#"{"a": 1, "b": "x", "c": true}"#,
+            r#"{"b": "x", "c": false}"#,
+        ],
         &["{}", r#"{"a": 1}"#, r#"{"b": "x", "a": 1}"#, r#"{"b": "x", "d": 1}"#, r#"{"b":"x"}"#],
     );
     // All optional: any in-order subset.
@@ -177,7 +189,12 @@ fn objects() {
     // Closed by default, open on request.
     let s = json!({"type": "object", "properties": {"a": {"type": "integer"}}});
     check(s.clone(), &[r#"{"a": 1}"#], &[r#"{"a": 1, "b": 2}"#]);
-    check_with(Config::new().additional_properties(true), s, &[r#"{"a": 1, "b": [2, {"c": null}]}"#], &[r#"{"a": "x"}"#]);
+    check_with(
+        Config::new().additional_properties(true),
+        s,
+        &[r#"{"a": 1, "b": [2, {"c": null}]}"#],
+        &[r#"{"a": "x"}"#],
+    );
     // An object schema that declares nothing stays open.
     check(json!({"type": "object"}), &["{}", r#"{"k": [1, "x"]}"#], &["[]"]);
     // dependentRequired / dependencies.
@@ -243,7 +260,11 @@ fn refs_and_combinators() {
         {"type": "object", "properties": {"kind": {"const": "a"}, "x": {"type": "integer"}}, "required": ["kind"]},
         {"type": "object", "properties": {"kind": {"const": "b"}, "y": {"type": "string"}}, "required": ["kind"]}
     ]});
-    check(tagged, &[r#"{"kind": "a", "x": 1}"#, r#"{"kind": "b", "y": "s"}"#], &[r#"{"kind": "a", "y": "s"}"#]);
+    check(
+        tagged,
+        &[r#"{"kind": "a", "x": 1}"#, r#"{"kind": "b", "y": "s"}"#],
+        &[r#"{"kind": "a", "y": "s"}"#],
+    );
     // Overlapping oneOf branches are refined so that each excludes the other.
     let s = json!({"type": "object", "properties": {"p": {}, "q": {}}, "oneOf": [{"required": ["p"]}, {"required": ["q"]}]});
     check(s, &[r#"{"p": 1}"#, r#"{"q": 1}"#], &["{}", r#"{"p": 1, "q": 2}"#]);
@@ -256,14 +277,23 @@ fn refs_and_combinators() {
         "if": {"properties": {"kind": {"const": "a"}}},
         "then": {"required": ["n"]}
     });
-    check(s, &[r#"{"kind": "a", "n": 1}"#, r#"{"kind": "b"}"#, r#"{"kind": "b", "n": 1}"#], &[r#"{"kind": "a"}"#]);
+    check(
+        s,
+        &[r#"{"kind": "a", "n": 1}"#, r#"{"kind": "b"}"#, r#"{"kind": "b", "n": 1}"#],
+        &[r#"{"kind": "a"}"#],
+    );
     fails(json!({"$ref": "#/nope"}), "unresolvable_ref");
 }
 
 #[test]
 fn whitespace_modes() {
     let s = json!({"type": "object", "properties": {"a": {"type": "array", "items": {"type": "integer"}}}, "required": ["a"]});
-    check_with(Config::new().whitespace(Whitespace::Compact), s.clone(), &[r#"{"a":[1,2]}"#], &[r#"{"a": [1, 2]}"#]);
+    check_with(
+        Config::new().whitespace(Whitespace::Compact),
+        s.clone(),
+        &[r#"{"a":[1,2]}"#],
+        &[r#"{"a": [1, 2]}"#],
+    );
     check_with(
         Config::new().whitespace(Whitespace::Flexible { max_run: 2 }),
         s.clone(),

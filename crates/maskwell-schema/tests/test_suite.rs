@@ -73,7 +73,8 @@ fn json_schema_test_suite() {
                 // The suite's draft 7 schemas assume draft 7 without saying so.
                 if draft == "draft7" {
                     if let Some(o) = schema.as_object_mut() {
-                        o.entry("$schema").or_insert("http://json-schema.org/draft-07/schema#".into());
+                        o.entry("$schema")
+                            .or_insert("http://json-schema.org/draft-07/schema#".into());
                     }
                 }
                 let Ok(compiled) = compiler.compile(&schema) else { continue };
@@ -116,8 +117,8 @@ fn json_schema_test_suite() {
     assert!(unsound.is_empty(), "invalid instances accepted:\n{}", unsound.join("\n"));
 
     // Ratchet.
-    let baseline_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/baselines/json-schema-test-suite.json");
+    let baseline_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../schemas/baselines/json-schema-test-suite.json");
     let current: BTreeMap<String, serde_json::Value> = table
         .iter()
         .map(|(k, c)| {

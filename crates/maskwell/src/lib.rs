@@ -141,6 +141,37 @@ pub fn build_schema_index(
     Ok((builder.build_with_source(source, vocab)?, warnings))
 }
 
+/// The tokens to append without sampling when every continuation starts with the same bytes
+/// (`"name": "` after `{` in an object whose first property is required, say): the forced
+/// bytes as the tokenizer itself would write them, less the last token, which the bytes that
+/// follow might merge into a longer token; the model's context stays canonically tokenized.
+/// Empty when the next byte is a choice.
+///
+/// # Errors
+///
+/// [`Error::Vocab`] when the tokenizer fails on the forced text.
+#[cfg(feature = "hf")]
+pub fn forced_tokens(
+    guide: &Guide,
+    tokenizer: &vocab::Tokenizer,
+    vocab: &Vocabulary,
+) -> Result<Vec<TokenId>, Error> {
+    let bytes = guide.forced_bytes();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // A forced path can end inside a character: keep the whole characters before it.
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tokens = vocab::encode_continuation(tokenizer, vocab, text)?;
+    tokens.pop();
+    let valid = guide.validate_tokens(&tokens);
+    tokens.truncate(valid);
+    Ok(tokens)
+}
+
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
