@@ -129,16 +129,25 @@ impl Guide {
     pub fn validate_tokens(&self, tokens: &[TokenId]) -> usize {
         let mut state = self.current();
         for (i, &token) in tokens.iter().enumerate() {
-            if state == FINISHED || token.as_usize() >= self.index.width() {
-                return i;
-            }
-            match self.index.next(StateId::new(state), token) {
-                Some(Step::Continue(s)) => state = s.as_u32(),
-                Some(Step::Finished) => state = FINISHED,
+            match self.step_from(state, token) {
+                Some(next) => state = next,
                 None => return i,
             }
         }
         tokens.len()
+    }
+
+    /// The raw state `token` leads to from the raw `state` ([`FINISHED`] after an
+    /// end-of-sequence token), or `None` when it is refused there.
+    #[inline]
+    fn step_from(&self, state: u32, token: TokenId) -> Option<u32> {
+        if state == FINISHED || token.as_usize() >= self.index.width() {
+            return None;
+        }
+        match self.index.next(StateId::new(state), token)? {
+            Step::Continue(s) => Some(s.as_u32()),
+            Step::Finished => Some(FINISHED),
+        }
     }
 
     /// The tokens allowed now, in increasing id order; only the end-of-sequence tokens once
@@ -232,12 +241,8 @@ impl Guide {
                 break;
             }
             let token = draft[i];
-            let next = (state != FINISHED && token.as_usize() < self.index.width())
-                .then(|| self.index.next(StateId::new(state), token))
-                .flatten();
-            match next {
-                Some(Step::Continue(s)) => state = s.as_u32(),
-                Some(Step::Finished) => state = FINISHED,
+            match self.step_from(state, token) {
+                Some(next) => state = next,
                 None => {
                     valid = i;
                     let (done, rest) = out.split_at_mut((i + 1) * words);
