@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use maskwell::{Config, Index, Source};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
@@ -31,6 +31,7 @@ const INDEX_OPTIONS: &[&str] = &[
     "index_size_limit",
     "minimize",
     "parallel",
+    "build",
 ];
 
 /// Splits `options` into the index `Config` and the rest (schema options), rejecting
@@ -61,6 +62,14 @@ fn index_config<'py>(
             "max_index_states" => config.max_index_states(size()?),
             "index_size_limit" => config.index_size_limit(size()?),
             "minimize" => config.minimize(value.extract()?),
+            "build" => {
+                let mode: String = value.extract().map_err(|_| {
+                    PyTypeError::new_err(
+                        "option build must be \"eager\", \"lazy\" or \"background\"",
+                    )
+                })?;
+                config.build_mode(mode.parse().map_err(PyValueError::new_err)?)
+            }
             "parallel" => {
                 config.parallel(value.extract::<bool>()? && PARALLEL.load(Ordering::Relaxed))
             }
@@ -191,7 +200,7 @@ impl PyIndex {
     }
 
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = py.detach(|| guard(|| Ok(self.inner.to_bytes())))?;
+        let bytes = py.detach(|| guard(|| self.inner.to_bytes().map_err(|e| index_error(&e))))?;
         Ok(PyBytes::new(py, &bytes))
     }
 
@@ -210,6 +219,9 @@ impl PyIndex {
         d.set_item("automaton_seconds", s.automaton_time.as_secs_f64())?;
         d.set_item("index_seconds", s.index_time.as_secs_f64())?;
         d.set_item("memory", s.memory)?;
+        d.set_item("build", s.mode.name())?;
+        d.set_item("states_pending", s.states_pending)?;
+        d.set_item("background_running", s.background_running)?;
         Ok(d)
     }
 

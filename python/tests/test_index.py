@@ -132,13 +132,45 @@ def test_stats(person_index: maskwell.Index) -> None:
     assert set(stats) == {
         "width", "states", "accepting_states", "transitions", "unique_sets", "dense_sets",
         "automaton_states", "dfa_states", "pruned_states", "automaton_seconds",
-        "index_seconds", "memory",
+        "index_seconds", "memory", "build", "states_pending", "background_running",
     }
+    assert stats["build"] == "eager"
+    assert stats["states_pending"] == 0
     assert stats["width"] == 4259
     assert stats["states"] > 10
     assert stats["accepting_states"] >= 1
     assert stats["memory"] > 0
     assert stats["index_seconds"] >= 0.0
+
+
+@pytest.mark.parametrize("build", ["lazy", "background"])
+def test_lazy_build_allows_what_eager_allows(vocab: maskwell.Vocabulary, build: str) -> None:
+    """A lazy index walks states on first use and answers exactly as an eager one."""
+    eager = maskwell.Index.from_schema(PERSON, vocab)
+    lazy = maskwell.Index.from_schema(PERSON, vocab, build=build)
+    stats = lazy.stats()
+    assert stats["build"] == build
+    assert stats["states"] + stats["states_pending"] == stats["automaton_states"]
+    doc = json.dumps({"name": "Ada", "age": 36, "tags": ["x"]})
+    tokens = vocab.encode(doc) + [4258]
+    g_eager, g_lazy = maskwell.Guide(eager), maskwell.Guide(lazy)
+    m_eager = np.zeros(eager.words, dtype=np.int32)
+    m_lazy = np.zeros(lazy.words, dtype=np.int32)
+    for t in tokens:
+        g_eager.fill_bitmask(m_eager)
+        g_lazy.fill_bitmask(m_lazy)
+        assert (m_eager == m_lazy).all()
+        g_eager.advance(t)
+        g_lazy.advance(t)
+    assert g_lazy.is_finished()
+    if build == "lazy":
+        assert lazy.stats()["states"] > stats["states"]
+    # Saving completes the index into the eager layout: the same tables as the eager build.
+    saved = maskwell.Index.from_bytes(lazy.to_bytes(), vocab).stats()
+    for key in ["states", "transitions", "unique_sets", "accepting_states"]:
+        assert saved[key] == eager.stats()[key], key
+    with pytest.raises(ValueError, match="unknown build mode"):
+        maskwell.Index.from_schema(PERSON, vocab, build="sometimes")
 
 
 def test_threads_share_one_index(vocab: maskwell.Vocabulary, person_index: maskwell.Index) -> None:

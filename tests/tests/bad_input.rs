@@ -100,7 +100,7 @@ fn reseal(bytes: &mut [u8]) {
 #[test]
 fn corrupt_and_mismatched_index_files() {
     let vocab = vocab();
-    let good = Index::new(REGEX, &vocab).unwrap().to_bytes();
+    let good = Index::new(REGEX, &vocab).unwrap().to_bytes().unwrap();
     let code = |bytes: &[u8]| {
         Index::from_bytes(bytes, &vocab).map(|_| ()).map_err(|e| (e.kind().code(), e.to_string()))
     };

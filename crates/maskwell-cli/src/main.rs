@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod bench;
 mod generate;
 
 use anyhow::{Context as _, Result};
@@ -41,6 +42,9 @@ enum Command {
     Check(CheckArgs),
     /// Sample from a model (a local checkpoint or a random one) under a constraint.
     Generate(generate::GenerateArgs),
+    /// Measure compile and mask times on a corpus (`bench maskbench DIR --tokenizer T`).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Which tokenizer, and how to read its vocabulary.
@@ -232,6 +236,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect(&args),
         Command::Check(args) => check(&args),
         Command::Generate(args) => generate::generate(&args),
+        Command::Bench(command) => bench::bench(&command),
     };
     match result {
         Ok(code) => code,

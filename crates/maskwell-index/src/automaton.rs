@@ -58,26 +58,7 @@ impl Automaton {
     /// size limits; [`Error::Inexpressible`] when its language is empty.
     pub fn from_regex(pattern: &str, config: &Config) -> Result<Automaton, Error> {
         let _span = tracing::debug_span!("dfa", pattern_len = pattern.len()).entered();
-        if pattern.len() > config.get_regex_len_limit() {
-            return Err(Error::Limit {
-                limit: "regex length limit",
-                setter: "regex_len_limit",
-                detail: format!(
-                    "the regex is {} bytes, the limit is {}",
-                    pattern.len(),
-                    config.get_regex_len_limit()
-                ),
-            });
-        }
-        let nfa = thompson::Compiler::new()
-            .syntax(syntax::Config::new().utf8(false))
-            .configure(
-                thompson::Config::new()
-                    .nfa_size_limit(Some(config.get_nfa_size_limit()))
-                    .which_captures(thompson::WhichCaptures::None),
-            )
-            .build(pattern)
-            .map_err(nfa_error)?;
+        let nfa = compile_nfa(pattern, config)?;
         let dfa = dense::Builder::new()
             .configure(
                 dense::Config::new()
@@ -302,6 +283,31 @@ impl std::fmt::Debug for Automaton {
             .field("dfa_states", &self.dfa_states)
             .finish_non_exhaustive()
     }
+}
+
+/// Compiles a regex to the Thompson NFA both automata are built from: bytes, not UTF-8
+/// (tokens may split a character), no captures, within the configured limits.
+pub(crate) fn compile_nfa(pattern: &str, config: &Config) -> Result<thompson::NFA, Error> {
+    if pattern.len() > config.get_regex_len_limit() {
+        return Err(Error::Limit {
+            limit: "regex length limit",
+            setter: "regex_len_limit",
+            detail: format!(
+                "the regex is {} bytes, the limit is {}",
+                pattern.len(),
+                config.get_regex_len_limit()
+            ),
+        });
+    }
+    thompson::Compiler::new()
+        .syntax(syntax::Config::new().utf8(false))
+        .configure(
+            thompson::Config::new()
+                .nfa_size_limit(Some(config.get_nfa_size_limit()))
+                .which_captures(thompson::WhichCaptures::None),
+        )
+        .build(pattern)
+        .map_err(nfa_error)
 }
 
 fn nfa_error(e: thompson::BuildError) -> Error {

@@ -94,6 +94,8 @@ pub enum ErrorKind {
     Rollback,
     /// [`GuideError::BufferSize`]
     BufferSize,
+    /// [`GuideError::Limit`]
+    StateLimit,
 }
 
 impl ErrorKind {
@@ -112,6 +114,7 @@ impl ErrorKind {
             ErrorKind::Finished => "finished",
             ErrorKind::Rollback => "rollback",
             ErrorKind::BufferSize => "buffer_size",
+            ErrorKind::StateLimit => "state_limit",
         }
     }
 }
@@ -184,6 +187,16 @@ pub enum GuideError {
         /// The vocabulary width.
         width: usize,
     },
+    /// A lazy index could not walk the state the guide is in: its automaton, determinized on
+    /// demand, outgrew a limit of the index's [`Config`](crate::Config). The guide cannot go
+    /// on from here; an eager build reports the same limit before decoding starts.
+    #[error("state {state} of a lazy index could not be built: raise `Config::{limit}`")]
+    Limit {
+        /// The state.
+        state: u32,
+        /// The `Config` setter of the limit.
+        limit: &'static str,
+    },
 }
 
 impl GuideError {
@@ -196,6 +209,7 @@ impl GuideError {
             GuideError::Finished { .. } => ErrorKind::Finished,
             GuideError::Rollback { .. } => ErrorKind::Rollback,
             GuideError::BufferSize { .. } => ErrorKind::BufferSize,
+            GuideError::Limit { .. } => ErrorKind::StateLimit,
         }
     }
 }

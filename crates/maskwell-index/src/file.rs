@@ -40,9 +40,16 @@ pub const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 32;
 
 impl Index {
-    /// The index as bytes in the index file format.
-    #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The index as bytes in the index file format. A lazy index is first completed into
+    /// the eager layout ([`Index::to_eager`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::to_eager`] for a lazy index; never for an eager one.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+        if self.is_lazy() {
+            return self.to_eager()?.to_bytes();
+        }
         let mut p = Vec::with_capacity(64 + 4 * (self.set_tokens.len() + self.next_states.len()));
         p.extend_from_slice(&self.fingerprint.as_u64().to_le_bytes());
         for v in [
@@ -95,7 +102,7 @@ impl Index {
         out.extend_from_slice(&(p.len() as u64).to_le_bytes());
         out.extend_from_slice(&xxh3_64(&p).to_le_bytes());
         out.extend_from_slice(&p);
-        out
+        Ok(out)
     }
 
     /// Writes the index to `path` atomically (a temporary file in the same directory,
@@ -103,7 +110,8 @@ impl Index {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] when the file cannot be written.
+    /// [`Error::Io`] when the file cannot be written; as [`Index::to_eager`] for a lazy
+    /// index.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         let path = path.as_ref();
         let io = |source| Error::Io { path: path.to_path_buf(), action: "write", source };
@@ -111,8 +119,9 @@ impl Index {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
+        let bytes = self.to_bytes()?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-        tmp.write_all(&self.to_bytes()).map_err(io)?;
+        tmp.write_all(&bytes).map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
         tmp.persist(path).map_err(|e| io(e.error))?;
         Ok(())
@@ -130,7 +139,7 @@ impl Index {
     /// let path = dir.path().join("ab.mwi");
     /// index.save(&path)?;
     /// let loaded = Index::load(&path, &vocab)?;
-    /// assert_eq!(loaded.to_bytes(), index.to_bytes());
+    /// assert_eq!(loaded.to_bytes()?, index.to_bytes()?);
     ///
     /// let other = Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(["</s>", "b", "a"])?;
     /// assert!(Index::load(&path, &other).is_err());
@@ -330,6 +339,7 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Index, Error> {
             automaton_micros,
             index_micros,
         },
+        lazy: None,
     };
     validate(&index).map_err(|reason| bad(format!("inconsistent index: {reason}")))?;
     let mut index = index;

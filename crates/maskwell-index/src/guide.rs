@@ -88,7 +88,12 @@ impl Guide {
         if token.as_usize() >= self.index.width() {
             return Err(GuideError::OutOfRange { token, width: self.index.width() });
         }
-        self.index.next(StateId::new(state), token).ok_or(GuideError::NotAllowed { token, state })
+        let state = StateId::new(state);
+        self.index.next(state, token).ok_or_else(|| {
+            self.index
+                .walk_error(state)
+                .unwrap_or(GuideError::NotAllowed { token, state: state.as_u32() })
+        })
     }
 
     /// Accepts `token`.

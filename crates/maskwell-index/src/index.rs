@@ -2,6 +2,7 @@
 //! each one leads.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use maskwell_vocab::{Fingerprint, TokenId, TokenSet, Vocabulary};
@@ -9,10 +10,13 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::{
+    automaton::compile_nfa,
     automaton::DEAD,
+    hybrid::{Hybrid, WalkError},
+    lazy::{covers_all_bytes, covers_bytes, Lazy},
     trie::TokenTrie,
     walk::{Row, Walker},
-    Automaton, Config, Error, GuideError,
+    Automaton, BuildMode, Config, Error, GuideError,
 };
 
 /// The next-state value of an end-of-sequence token: the sequence is finished.
@@ -117,6 +121,18 @@ pub struct Stats {
     pub index_time: Duration,
     /// Heap bytes held by the index.
     pub memory: usize,
+    /// How the rows were built: [`BuildMode::Eager`] for an index loaded from a file or
+    /// built eagerly (also when a lazy build fell back to eager, see
+    /// [`Config::build_mode`]).
+    pub mode: BuildMode,
+    /// Lazy modes: automaton states whose row is not walked yet (every one of them can be
+    /// reached by some output). Zero for an eager index.
+    pub states_pending: usize,
+    /// Background mode: whether the completion thread is still running.
+    pub background_running: bool,
+    /// Lazy modes: whether the byte automaton itself is determinized on demand (a lazy
+    /// DFA, whose states are counted as they are discovered) rather than built whole.
+    pub lazy_dfa: bool,
 }
 
 /// Build-time facts kept with the index (and in its file).
@@ -179,6 +195,9 @@ pub struct Index {
     pub(crate) eos_mask: Vec<u32>,
     pub(crate) accepting: Vec<bool>,
     pub(crate) info: BuildInfo,
+    /// Lazy modes: the table the rows are walked into (the arrays above are then empty,
+    /// except `eos` and `eos_mask`).
+    pub(crate) lazy: Option<Arc<Lazy>>,
 }
 
 /// Builds an [`Index`] with a [`Config`] and an optional progress callback.
@@ -243,9 +262,17 @@ impl Builder {
     /// As [`Automaton::from_regex`] and [`Builder::build_from_automaton`].
     pub fn build_with_source(&self, source: Source, vocab: &Vocabulary) -> Result<Index, Error> {
         let started = Instant::now();
+        if self.config.get_build_mode() != BuildMode::Eager {
+            if let Some((lazy, info)) = self.build_hybrid(&source, vocab)? {
+                let automaton_time = started.elapsed();
+                let mut index = self.finish_lazy(lazy, vocab, source, info)?;
+                index.info.automaton_micros = automaton_time.as_micros() as u64;
+                return Ok(index);
+            }
+        }
         let automaton = Automaton::from_regex(source.regex(), &self.config)?;
         let automaton_time = started.elapsed();
-        let mut index = self.build_from_automaton(&automaton, vocab, source)?;
+        let mut index = self.build_owned(automaton, vocab, source)?;
         index.info.automaton_micros = automaton_time.as_micros() as u64;
         Ok(index)
     }
@@ -263,16 +290,143 @@ impl Builder {
         vocab: &Vocabulary,
         source: Source,
     ) -> Result<Index, Error> {
+        if self.config.get_build_mode() == BuildMode::Eager {
+            let trie = TokenTrie::shared(vocab);
+            self.build_eager(automaton, &trie, vocab, source)
+        } else {
+            self.build_owned(automaton.clone(), vocab, source)
+        }
+    }
+
+    fn build_owned(
+        &self,
+        automaton: Automaton,
+        vocab: &Vocabulary,
+        source: Source,
+    ) -> Result<Index, Error> {
+        let trie = TokenTrie::shared(vocab);
+        if self.config.get_build_mode() == BuildMode::Eager || !covers_bytes(&automaton, &trie) {
+            return self.build_eager(&automaton, &trie, vocab, source);
+        }
+        let eos: Vec<u32> = vocab.eos().iter().map(|t| t.as_u32()).collect();
+        let info = BuildInfo {
+            automaton_states: automaton.num_states() as u32,
+            dfa_states: automaton.dfa_states() as u32,
+            ..BuildInfo::default()
+        };
+        let lazy = Lazy::dense(automaton, trie, vocab.width(), &eos, &self.config);
+        self.finish_lazy(lazy, vocab, source, info)
+    }
+
+    /// A lazy build over a lazily determinized automaton, when the vocabulary and the regex
+    /// allow one (see the `hybrid` module); `None` when they do not.
+    fn build_hybrid(
+        &self,
+        source: &Source,
+        vocab: &Vocabulary,
+    ) -> Result<Option<(Lazy, BuildInfo)>, Error> {
+        let trie = TokenTrie::shared(vocab);
+        if !covers_all_bytes(&trie) {
+            return Ok(None);
+        }
+        let nfa = compile_nfa(source.regex(), &self.config)?;
+        let Some(hybrid) = Hybrid::new(nfa, &self.config, &trie, vocab.width())? else {
+            return Ok(None);
+        };
+        let eos: Vec<u32> = vocab.eos().iter().map(|t| t.as_u32()).collect();
+        let lazy = Lazy::hybrid(hybrid, trie, vocab.width(), &eos, &self.config);
+        Ok(Some((lazy, BuildInfo::default())))
+    }
+
+    /// Walks the start state of a lazy table (the first mask is asked for at once) and wraps
+    /// it in an index.
+    fn finish_lazy(
+        &self,
+        lazy: Lazy,
+        vocab: &Vocabulary,
+        source: Source,
+        info: BuildInfo,
+    ) -> Result<Index, Error> {
+        let mode = self.config.get_build_mode();
         let _span = tracing::info_span!(
             "index",
-            automaton_states = automaton.num_states(),
+            mode = mode.name(),
+            hybrid = lazy.is_hybrid(),
             width = vocab.width()
         )
         .entered();
         let started = Instant::now();
-        let trie = TokenTrie::new(vocab);
-        let (order, rows) = self.explore(automaton, &trie, vocab.width())?;
-        let mut index = assemble(automaton, vocab, source, &order, rows)?;
+        let lazy = Arc::new(lazy);
+        let start = lazy.start();
+        if let Some(failed) = lazy.row(start).failed {
+            return Err(walk_limit(failed, &self.config));
+        }
+        let eos: Vec<u32> = vocab.eos().iter().map(|t| t.as_u32()).collect();
+        let mut eos_mask = vec![0; vocab.width().div_ceil(32)];
+        scatter(&mut eos_mask, &eos);
+        let mut index = Index {
+            width: vocab.width(),
+            fingerprint: vocab.fingerprint(),
+            eos,
+            source,
+            start,
+            state_set: Vec::new(),
+            state_next: Vec::new(),
+            set_offsets: vec![0],
+            set_tokens: Vec::new(),
+            next_states: Vec::new(),
+            forced_offsets: vec![0],
+            forced_bytes: Vec::new(),
+            set_mask: Vec::new(),
+            masks: Vec::new(),
+            eos_mask,
+            accepting: Vec::new(),
+            info,
+            lazy: Some(lazy.clone()),
+        };
+        index.info.index_micros = started.elapsed().as_micros() as u64;
+        if mode == BuildMode::Background {
+            lazy.complete_in_background(
+                self.config.get_parallel(),
+                self.config.get_index_size_limit(),
+            );
+        }
+        Ok(index)
+    }
+
+    fn build_eager(
+        &self,
+        automaton: &Automaton,
+        trie: &TokenTrie,
+        vocab: &Vocabulary,
+        source: Source,
+    ) -> Result<Index, Error> {
+        let eos: Vec<u32> = vocab.eos().iter().map(|t| t.as_u32()).collect();
+        self.build_eager_with_eos(automaton, trie, vocab.width(), vocab.fingerprint(), &eos, source)
+    }
+
+    /// The eager build from the parts of a vocabulary it needs (a lazy index keeps these,
+    /// not the vocabulary).
+    pub(crate) fn build_eager_with_eos(
+        &self,
+        automaton: &Automaton,
+        trie: &TokenTrie,
+        width: usize,
+        fingerprint: Fingerprint,
+        eos: &[u32],
+        source: Source,
+    ) -> Result<Index, Error> {
+        let _span = tracing::info_span!(
+            "index",
+            mode = "eager",
+            automaton_states = automaton.num_states(),
+            width
+        )
+        .entered();
+        let started = Instant::now();
+        let (order, rows) = self.explore(automaton, trie, width)?;
+        let target = Target { width, fingerprint, eos };
+        let mut index = assemble(automaton, trie, &target, source, &order, rows)?;
         index.info.automaton_states = automaton.num_states() as u32;
         index.info.dfa_states = automaton.dfa_states() as u32;
         index.info.index_micros = started.elapsed().as_micros() as u64;
@@ -350,9 +504,17 @@ impl Builder {
 
 /// Turns explored rows into the stored index: EOS tokens in accepting states, states that
 /// cannot reach the end pruned, token sets deduplicated.
+/// What an index is built for: the parts of the vocabulary the stored tables record.
+struct Target<'a> {
+    width: usize,
+    fingerprint: Fingerprint,
+    eos: &'a [u32],
+}
+
 fn assemble(
     automaton: &Automaton,
-    vocab: &Vocabulary,
+    trie: &TokenTrie,
+    target: &Target<'_>,
     source: Source,
     order: &[u32],
     mut rows: Vec<Row>,
@@ -390,7 +552,7 @@ fn assemble(
         }
     }
     if !live[0] {
-        return Err(Error::Inexpressible { detail: inexpressible_detail(automaton, vocab) });
+        return Err(Error::Inexpressible { detail: inexpressible_detail(automaton, trie) });
     }
     let mut renumber = vec![DEAD; n];
     let mut kept = 0u32;
@@ -402,11 +564,10 @@ fn assemble(
     }
     let pruned = n - kept as usize;
 
-    let eos: Vec<u32> = vocab.eos().iter().map(|t| t.as_u32()).collect();
     let mut index = Index {
-        width: vocab.width(),
-        fingerprint: vocab.fingerprint(),
-        eos,
+        width: target.width,
+        fingerprint: target.fingerprint,
+        eos: target.eos.to_vec(),
         source,
         start: 0,
         state_set: Vec::with_capacity(kept as usize),
@@ -421,6 +582,7 @@ fn assemble(
         forced_offsets: vec![0],
         forced_bytes: Vec::new(),
         info: BuildInfo { pruned_states: pruned as u32, ..BuildInfo::default() },
+        lazy: None,
     };
     let mut sets: HashMap<u64, Vec<u32>> = HashMap::new();
     let mut tokens: Vec<u32> = Vec::new();
@@ -463,7 +625,7 @@ fn assemble(
 /// The longest forced byte path from an automaton state: bytes appended while the state is
 /// not accepting and exactly one byte keeps a match possible (capped at
 /// [`MAX_FORCED_BYTES`]).
-fn forced_path(automaton: &Automaton, mut state: u32, out: &mut Vec<u8>) {
+pub(crate) fn forced_path(automaton: &Automaton, mut state: u32, out: &mut Vec<u8>) {
     let start = out.len();
     while out.len() - start < MAX_FORCED_BYTES && !automaton.is_accepting(state) {
         let mut only = None;
@@ -483,13 +645,15 @@ fn forced_path(automaton: &Automaton, mut state: u32, out: &mut Vec<u8>) {
 }
 
 /// The most forced bytes recorded per state.
-const MAX_FORCED_BYTES: usize = 256;
+pub(crate) const MAX_FORCED_BYTES: usize = 256;
 
 /// Explains an empty index: the bytes the language can start with that no token starts with.
-fn inexpressible_detail(automaton: &Automaton, vocab: &Vocabulary) -> String {
+fn inexpressible_detail(automaton: &Automaton, trie: &TokenTrie) -> String {
     let mut first = [false; 256];
-    for (_, bytes) in vocab.text_tokens() {
-        first[bytes[0] as usize] = true;
+    let mut node = 0;
+    while node < trie.len() {
+        first[trie.byte(node) as usize] = true;
+        node = trie.subtree_end(node);
     }
     let missing: Vec<String> = (0..=255u8)
         .filter(|&b| automaton.next(automaton.start(), b) != DEAD && !first[b as usize])
@@ -583,10 +747,63 @@ impl Index {
         StateId(self.start)
     }
 
-    /// The number of states.
+    /// The number of states: for a lazy index, the automaton states a guide may reach
+    /// (walked or not; see [`Stats::states`] for how many are walked).
     #[must_use]
     pub fn num_states(&self) -> usize {
-        self.state_set.len()
+        match &self.lazy {
+            Some(lazy) => lazy.num_states(),
+            None => self.state_set.len(),
+        }
+    }
+
+    /// Whether the rows are walked on demand ([`BuildMode::Lazy`] or
+    /// [`BuildMode::Background`]).
+    #[must_use]
+    pub fn is_lazy(&self) -> bool {
+        self.lazy.is_some()
+    }
+
+    /// Lazy modes: walks every state no guide has reached yet, in parallel when
+    /// [`Config::parallel`] was set, so that later look-ups never walk. Returns the states
+    /// walked now; an eager index returns 0 at once.
+    pub fn build_pending(&self) -> usize {
+        let Some(lazy) = &self.lazy else { return 0 };
+        let before = lazy.counters().built;
+        lazy.build_all(rayon::current_num_threads() > 1, usize::MAX, || true);
+        lazy.counters().built - before
+    }
+
+    /// This index with every row walked and stored in the eager layout (token sets shared,
+    /// token-level states numbered breadth-first): what [`Index::save`] writes. An eager
+    /// index is returned as a clone.
+    ///
+    /// # Errors
+    ///
+    /// The limits of an eager build ([`Config::max_index_states`],
+    /// [`Config::index_size_limit`], and the DFA limits when the lazy index determinized its
+    /// automaton on demand), as the index was configured.
+    pub fn to_eager(&self) -> Result<Index, Error> {
+        let Some(lazy) = &self.lazy else { return Ok(self.clone()) };
+        let config = lazy.config().clone().build_mode(BuildMode::Eager);
+        let determinized;
+        let automaton = match lazy.automaton() {
+            Some(automaton) => automaton,
+            None => {
+                determinized = Automaton::from_regex(self.source.regex(), &config)?;
+                &determinized
+            }
+        };
+        let mut index = Builder::new().configure(config).build_eager_with_eos(
+            automaton,
+            lazy.trie(),
+            self.width,
+            self.fingerprint,
+            &self.eos,
+            self.source.clone(),
+        )?;
+        index.info.automaton_micros = self.info.automaton_micros;
+        Ok(index)
     }
 
     /// The vocabulary width (logits row length) this index masks.
@@ -632,6 +849,9 @@ impl Index {
     /// [`Index::next`], never from user input).
     #[must_use]
     pub fn allowed_ids(&self, state: StateId) -> &[u32] {
+        if let Some(lazy) = &self.lazy {
+            return lazy.row(state.0).next.tokens();
+        }
         self.set(self.state_set[self.check_state(state)])
     }
 
@@ -658,6 +878,12 @@ impl Index {
     #[inline]
     #[must_use]
     pub fn next(&self, state: StateId, token: TokenId) -> Option<Step> {
+        if let Some(lazy) = &self.lazy {
+            return match lazy.row(state.0).next.get(token.as_u32())? {
+                FINISHED => Some(Step::Finished),
+                next => Some(Step::Continue(StateId(next))),
+            };
+        }
         let s = self.check_state(state);
         let pos = self.set(self.state_set[s]).binary_search(&token.as_u32()).ok()?;
         match self.next_states[self.state_next[s] as usize + pos] {
@@ -673,6 +899,9 @@ impl Index {
     /// As [`Index::allowed_ids`].
     #[must_use]
     pub fn is_accepting(&self, state: StateId) -> bool {
+        if let Some(lazy) = &self.lazy {
+            return lazy.row(state.0).accepting;
+        }
         self.accepting[self.check_state(state)]
     }
 
@@ -690,6 +919,14 @@ impl Index {
     #[inline]
     pub fn fill_bitmask(&self, state: StateId, out: &mut [u32]) -> Result<(), GuideError> {
         self.check_words(out)?;
+        if let Some(lazy) = &self.lazy {
+            let row = lazy.row(state.0);
+            if let Some(failed) = row.failed {
+                return Err(guide_limit(state.0, failed));
+            }
+            row.next.fill(out);
+            return Ok(());
+        }
         let set = self.state_set[self.check_state(state)];
         match self.set_mask[set as usize] {
             u32::MAX => {
@@ -736,13 +973,25 @@ impl Index {
     /// As [`Index::allowed_ids`].
     #[must_use]
     pub fn forced_bytes(&self, state: StateId) -> &[u8] {
+        if let Some(lazy) = &self.lazy {
+            return &lazy.row(state.0).forced;
+        }
         let s = self.check_state(state);
         &self.forced_bytes[self.forced_offsets[s] as usize..self.forced_offsets[s + 1] as usize]
+    }
+
+    /// Why a lazy index could not walk `state` (a limit), if it could not.
+    pub(crate) fn walk_error(&self, state: StateId) -> Option<GuideError> {
+        let lazy = self.lazy.as_ref()?;
+        lazy.row(state.0).failed.map(|failed| guide_limit(state.0, failed))
     }
 
     /// Sizes and timings.
     #[must_use]
     pub fn stats(&self) -> Stats {
+        if let Some(lazy) = &self.lazy {
+            return lazy.stats(self);
+        }
         Stats {
             width: self.width,
             states: self.num_states(),
@@ -756,6 +1005,10 @@ impl Index {
             automaton_time: Duration::from_micros(self.info.automaton_micros),
             index_time: Duration::from_micros(self.info.index_micros),
             memory: self.memory_usage(),
+            mode: BuildMode::Eager,
+            states_pending: 0,
+            background_running: false,
+            lazy_dfa: false,
         }
     }
 
@@ -776,13 +1029,20 @@ impl Index {
             + self.accepting.capacity()
             + self.forced_bytes.capacity()
             + self.source.regex().len()
+            + self.lazy.as_ref().map_or(0, |lazy| lazy.counters().memory)
     }
 }
 
-/// Two indexes are equal when they allow the same tokens with the same transitions, for the
-/// same vocabulary and source; build timings are ignored.
+/// Two eager indexes are equal when they allow the same tokens with the same transitions, for
+/// the same vocabulary and source; build timings are ignored. A lazy index equals only
+/// indexes sharing its table (clones); compare [`Index::to_eager`] forms otherwise.
 impl PartialEq for Index {
     fn eq(&self, other: &Index) -> bool {
+        match (&self.lazy, &other.lazy) {
+            (None, None) => {}
+            (Some(a), Some(b)) => return Arc::ptr_eq(a, b),
+            _ => return false,
+        }
         self.width == other.width
             && self.fingerprint == other.fingerprint
             && self.eos == other.eos
@@ -808,13 +1068,42 @@ impl std::fmt::Debug for Index {
             .field("sets", &self.num_sets())
             .field("transitions", &self.next_states.len())
             .field("fingerprint", &self.fingerprint.to_string())
+            .field("lazy", &self.is_lazy())
             .finish_non_exhaustive()
     }
 }
 
 #[inline]
-fn scatter(words: &mut [u32], tokens: &[u32]) {
+pub(crate) fn scatter(words: &mut [u32], tokens: &[u32]) {
     for &t in tokens {
         words[t as usize >> 5] |= 1 << (t & 31);
     }
+}
+
+/// A lazy walk's failure as a build error (when the start state fails).
+fn walk_limit(failed: WalkError, config: &Config) -> Error {
+    match failed {
+        WalkError::CacheFull => Error::Limit {
+            limit: "DFA size limit",
+            setter: "dfa_size_limit",
+            detail: format!(
+                "the lazily determinized DFA needs more than {} bytes",
+                config.get_dfa_size_limit()
+            ),
+        },
+        WalkError::TooManyStates => Error::Limit {
+            limit: "DFA state limit",
+            setter: "max_dfa_states",
+            detail: format!("more than {} DFA states", config.get_max_dfa_states()),
+        },
+    }
+}
+
+/// A lazy walk's failure as a guide error.
+pub(crate) fn guide_limit(state: u32, failed: WalkError) -> GuideError {
+    let limit = match failed {
+        WalkError::CacheFull => "dfa_size_limit",
+        WalkError::TooManyStates => "max_dfa_states",
+    };
+    GuideError::Limit { state, limit }
 }

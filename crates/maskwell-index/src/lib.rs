@@ -49,12 +49,14 @@ mod config;
 mod error;
 mod file;
 mod guide;
+mod hybrid;
 mod index;
+mod lazy;
 mod trie;
 mod walk;
 
 pub use automaton::{Automaton, DEAD};
-pub use config::Config;
+pub use config::{BuildMode, Config};
 pub use error::{Error, ErrorKind, GuideError};
 pub use file::FORMAT_VERSION;
 pub use guide::Guide;

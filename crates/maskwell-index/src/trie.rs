@@ -5,7 +5,17 @@
 //! keep the walk a single forward scan over memory, with the DFA state of every depth on a
 //! small stack.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use maskwell_vocab::{TokenId, Vocabulary};
+
+/// How many vocabularies' tries [`TokenTrie::shared`] keeps.
+const CACHED_TRIES: usize = 4;
+
+/// Tries of the vocabularies indexed most recently, newest last, keyed by fingerprint and
+/// width: a server compiles many schemas for one model, and sorting a 128k vocabulary into
+/// a trie costs more than walking a state.
+static TRIES: Mutex<Vec<(u64, usize, Arc<TokenTrie>)>> = Mutex::new(Vec::new());
 
 /// A flat prefix tree over the text tokens of a vocabulary.
 #[derive(Clone, Debug)]
@@ -20,9 +30,61 @@ pub(crate) struct TokenTrie {
     token_start: Vec<u32>,
     tokens: Vec<u32>,
     max_depth: usize,
+    /// Node `i`'s entry in `byte_sets`: every byte on an edge below `i`.
+    below: Vec<u32>,
+    /// Distinct byte sets (256 bits each); entry 0 is the empty set.
+    byte_sets: Vec<ByteSet>,
+}
+
+/// A set of bytes, one bit each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    #[inline]
+    pub(crate) fn insert(&mut self, byte: u8) {
+        self.0[byte as usize >> 6] |= 1 << (byte & 63);
+    }
+
+    #[inline]
+    pub(crate) fn is_subset(&self, other: &ByteSet) -> bool {
+        (0..4).all(|i| self.0[i] & !other.0[i] == 0)
+    }
+
+    pub(crate) fn len(&self) -> u32 {
+        self.0.iter().map(|w| w.count_ones()).sum()
+    }
+
+    pub(crate) fn union(&mut self, other: &ByteSet) {
+        for i in 0..4 {
+            self.0[i] |= other.0[i];
+        }
+    }
 }
 
 impl TokenTrie {
+    /// The trie of `vocab`, shared with earlier builds over the same vocabulary.
+    pub(crate) fn shared(vocab: &Vocabulary) -> Arc<TokenTrie> {
+        let key = (vocab.fingerprint().as_u64(), vocab.width());
+        {
+            let mut cache = TRIES.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(pos) = cache.iter().position(|(f, w, _)| (*f, *w) == key) {
+                let entry = cache.remove(pos);
+                let trie = entry.2.clone();
+                cache.push(entry);
+                return trie;
+            }
+        }
+        // Built outside the lock: another vocabulary's build need not wait for this one.
+        let trie = Arc::new(TokenTrie::new(vocab));
+        let mut cache = TRIES.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= CACHED_TRIES {
+            cache.remove(0);
+        }
+        cache.push((key.0, key.1, trie.clone()));
+        trie
+    }
+
     pub(crate) fn new(vocab: &Vocabulary) -> TokenTrie {
         let mut sorted: Vec<(&[u8], TokenId)> =
             vocab.text_tokens().map(|(id, b)| (b, id)).collect();
@@ -35,6 +97,8 @@ impl TokenTrie {
             token_start: Vec::new(),
             tokens: Vec::with_capacity(sorted.len()),
             max_depth: 0,
+            below: Vec::new(),
+            byte_sets: Vec::new(),
         };
         // The nodes on the path to the previous token, by depth.
         let mut path: Vec<u32> = Vec::new();
@@ -59,7 +123,50 @@ impl TokenTrie {
             trie.subtree_end[node as usize] = trie.bytes.len() as u32;
         }
         trie.token_start.push(trie.tokens.len() as u32);
+        trie.index_bytes_below();
         trie
+    }
+
+    /// Computes, for every node, the set of bytes on the edges below it (children first:
+    /// a node's set is its children's bytes and sets), stored deduplicated.
+    fn index_bytes_below(&mut self) {
+        let n = self.bytes.len();
+        let mut sets = vec![ByteSet::default(); n];
+        for node in (0..n).rev() {
+            let mut set = ByteSet::default();
+            let mut child = node + 1;
+            while child < self.subtree_end[node] as usize {
+                set.insert(self.bytes[child]);
+                set.union(&sets[child]);
+                child = self.subtree_end[child] as usize;
+            }
+            sets[node] = set;
+        }
+        let mut ids: std::collections::HashMap<ByteSet, u32> =
+            std::collections::HashMap::from([(ByteSet::default(), 0)]);
+        self.byte_sets = vec![ByteSet::default()];
+        self.below = sets
+            .iter()
+            .map(|set| {
+                *ids.entry(*set).or_insert_with(|| {
+                    self.byte_sets.push(*set);
+                    (self.byte_sets.len() - 1) as u32
+                })
+            })
+            .collect();
+    }
+
+    /// Every byte on an edge below `node`.
+    #[inline]
+    pub(crate) fn bytes_below(&self, node: usize) -> &ByteSet {
+        &self.byte_sets[self.below[node] as usize]
+    }
+
+    /// The tokens that end at `node` or below it (contiguous in preorder).
+    #[inline]
+    pub(crate) fn tokens_in_subtree(&self, node: usize) -> &[u32] {
+        let end = self.subtree_end[node] as usize;
+        &self.tokens[self.token_start[node] as usize..self.token_start[end] as usize]
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -117,5 +224,19 @@ mod tests {
         assert_eq!(trie.tokens_at(3), &[2]);
         assert_eq!(trie.tokens_at(4), &[6]);
         assert_eq!(trie.max_depth(), 3);
+        let below = |node: usize| -> Vec<u8> {
+            (0..=255u8)
+                .filter(|&b| {
+                    let mut one = ByteSet::default();
+                    one.insert(b);
+                    one.is_subset(trie.bytes_below(node))
+                })
+                .collect()
+        };
+        assert_eq!(below(0), b"bc");
+        assert_eq!(below(2), b"");
+        assert_eq!(below(3), b"a");
+        assert_eq!(trie.tokens_in_subtree(0), &[1, 0, 4, 3]);
+        assert_eq!(trie.tokens_in_subtree(3), &[2, 6]);
     }
 }

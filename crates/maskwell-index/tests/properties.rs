@@ -119,9 +119,9 @@ proptest! {
             let from_mask: Vec<u32> = (0..index.width() as u32).filter(|&t| mask[t as usize / 32] >> (t % 32) & 1 == 1).collect();
             prop_assert_eq!(from_mask.as_slice(), index.allowed_ids(state));
         }
-        let loaded = Index::from_bytes(&index.to_bytes(), &vocab).unwrap();
+        let loaded = Index::from_bytes(&index.to_bytes().unwrap(), &vocab).unwrap();
         prop_assert_eq!(&loaded, &index);
-        prop_assert_eq!(loaded.to_bytes(), index.to_bytes());
+        prop_assert_eq!(loaded.to_bytes().unwrap(), index.to_bytes().unwrap());
     }
 
     #[test]

@@ -162,7 +162,11 @@ class Index:
         Options (all optional): ``regex_len_limit``, ``nfa_size_limit``,
         ``dfa_size_limit``, ``determinize_size_limit``, ``index_size_limit`` (bytes),
         ``max_dfa_states``, ``max_index_states`` (counts), ``minimize``, ``parallel``
-        (bools). An unknown option raises ``TypeError``.
+        (bools), ``build`` (``"eager"``, the default: every state walked before the call
+        returns; ``"lazy"``: the start state now, every other state the first time a guide
+        reaches it, cached for all guides; ``"background"``: lazy, completed by a
+        background thread meanwhile). An unknown option raises ``TypeError``, an unknown
+        build mode ``ValueError``.
 
         Raises :class:`BuildError`.
         """
@@ -203,7 +207,8 @@ class Index:
         """Sizes and build timings: ``width``, ``states``, ``accepting_states``,
         ``transitions``, ``unique_sets``, ``dense_sets``, ``automaton_states``,
         ``dfa_states``, ``pruned_states``, ``automaton_seconds``, ``index_seconds``,
-        ``memory`` (bytes)."""
+        ``memory`` (bytes), ``build`` (``"eager"``, ``"lazy"`` or ``"background"``),
+        ``states_pending`` (lazy: states not walked yet), ``background_running``."""
 
     @property
     def width(self) -> int:

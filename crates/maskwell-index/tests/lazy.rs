@@ -1,0 +1,200 @@
+//! A lazily built index answers exactly as the eager one: same tokens, same transitions (up
+//! to state numbering), same accepting states and forced bytes, from one thread or many.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+use maskwell_index::{BuildMode, Builder, Config, Guide, Index, StateId, Step};
+use maskwell_vocab::{TokenId, Vocabulary};
+use proptest::prelude::*;
+
+/// Small regexes over `a`, `b`, `c`, some of which (`[^a]`) use every other byte too.
+fn regex() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("a".to_owned()),
+        Just("b".to_owned()),
+        Just("c".to_owned()),
+        Just("[ab]".to_owned()),
+        Just("[^a]".to_owned()),
+    ];
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("{x}{y}")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("(?:{x}|{y})")),
+            inner.clone().prop_map(|x| format!("(?:{x})*")),
+            inner.clone().prop_map(|x| format!("(?:{x})?")),
+            (inner, 0u8..3, 0u8..3)
+                .prop_map(|(x, lo, extra)| format!("(?:{x}){{{lo},{}}}", lo + extra)),
+        ]
+    })
+}
+
+/// EOS at 0, then either every single byte (lazy applies) or only `a`, `b`, `c` (a pattern
+/// with `[^a]` then falls back to eager), then random multi-byte tokens.
+fn vocabulary() -> impl Strategy<Value = Vocabulary> {
+    (
+        any::<bool>(),
+        proptest::collection::vec(
+            proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), Just(b'd')],
+                1..5,
+            ),
+            0..14,
+        ),
+    )
+        .prop_map(|(all_bytes, extra)| {
+            let mut tokens: Vec<Vec<u8>> = vec![b"</s>".to_vec()];
+            if all_bytes {
+                tokens.extend((0..=255u8).map(|b| vec![b]));
+            } else {
+                tokens.extend([b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+            }
+            tokens.extend(extra);
+            Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(tokens).unwrap()
+        })
+}
+
+fn build(pattern: &str, vocab: &Vocabulary, mode: BuildMode) -> Result<Index, String> {
+    Builder::new()
+        .configure(Config::new().build_mode(mode).parallel(false))
+        .build(pattern, vocab)
+        .map_err(|e| e.to_string())
+}
+
+fn mask_of(index: &Index, state: StateId) -> Vec<u32> {
+    let mut mask = vec![0u32; index.words()];
+    index.fill_bitmask(state, &mut mask).unwrap();
+    mask
+}
+
+/// Walks both indexes side by side from their start states, over every pair of states one
+/// token sequence reaches (a lazy DFA is not minimized, so several of its states may stand
+/// for one eager state); fails on the first difference.
+fn assert_same_language(eager: &Index, lazy: &Index) -> Result<(), TestCaseError> {
+    let mut pairs: HashSet<(StateId, StateId)> = HashSet::from([(eager.start(), lazy.start())]);
+    let mut queue = VecDeque::from([(eager.start(), lazy.start())]);
+    while let Some((e, l)) = queue.pop_front() {
+        prop_assert_eq!(eager.allowed_ids(e), lazy.allowed_ids(l));
+        prop_assert_eq!(eager.is_accepting(e), lazy.is_accepting(l));
+        prop_assert_eq!(eager.forced_bytes(e), lazy.forced_bytes(l));
+        prop_assert_eq!(mask_of(eager, e), mask_of(lazy, l));
+        for &token in eager.allowed_ids(e) {
+            let token = TokenId::new(token);
+            match (eager.next(e, token).unwrap(), lazy.next(l, token).unwrap()) {
+                (Step::Finished, Step::Finished) => {}
+                (Step::Continue(e2), Step::Continue(l2)) => {
+                    if pairs.insert((e2, l2)) {
+                        queue.push_back((e2, l2));
+                    }
+                }
+                (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+            }
+        }
+    }
+    let eager_states: HashSet<StateId> = pairs.iter().map(|&(e, _)| e).collect();
+    prop_assert_eq!(eager_states.len(), eager.num_states());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn lazy_answers_as_eager(pattern in regex(), vocab in vocabulary()) {
+        let eager = build(&pattern, &vocab, BuildMode::Eager);
+        let lazy = build(&pattern, &vocab, BuildMode::Lazy);
+        let (eager, lazy) = match (eager, lazy) {
+            (Ok(e), Ok(l)) => (e, l),
+            (Err(a), Err(b)) => { prop_assert_eq!(a, b); return Ok(()); }
+            (a, b) => { prop_assert!(false, "{:?} vs {:?}", a.map(|_| ()), b.map(|_| ())); unreachable!() }
+        };
+        let all_bytes = vocab.width() > 200;
+        // Lazy applies whenever every byte is a token; otherwise it may fall back to eager.
+        if all_bytes {
+            prop_assert!(lazy.is_lazy());
+            prop_assert!(lazy.stats().lazy_dfa, "every byte is a token: the DFA is lazy too");
+            prop_assert_eq!(lazy.stats().states, 1, "only the start state is walked up front");
+        }
+        assert_same_language(&eager, &lazy)?;
+        // Completing the lazy index gives back the eager one, table for table.
+        prop_assert_eq!(lazy.stats().states_pending, 0);
+        prop_assert_eq!(lazy.to_eager().unwrap(), eager.clone());
+        prop_assert_eq!(Index::from_bytes(&lazy.to_bytes().unwrap(), &vocab).unwrap(), eager);
+    }
+
+    #[test]
+    fn background_completes_to_the_eager_index(pattern in regex(), vocab in vocabulary()) {
+        let (Ok(eager), Ok(background)) = (build(&pattern, &vocab, BuildMode::Eager), build(&pattern, &vocab, BuildMode::Background)) else { return Ok(()) };
+        // Guides may run while the background thread works; then wait for it by walking the rest.
+        assert_same_language(&eager, &background)?;
+        background.build_pending();
+        let stats = background.stats();
+        prop_assert_eq!(stats.states_pending, 0);
+        prop_assert!(stats.states >= eager.num_states(), "{:?}", stats);
+        prop_assert_eq!(background.to_eager().unwrap(), eager);
+    }
+}
+
+/// Many threads decode through one lazy index at once, each on its own random path, and
+/// every answer agrees with the eager index.
+#[test]
+fn concurrent_guides_share_one_lazy_index() {
+    let mut tokens: Vec<Vec<u8>> = vec![b"</s>".to_vec()];
+    tokens.extend((0..=255u8).map(|b| vec![b]));
+    for word in ["\"name\"", "\": ", ", \"", "true", "false", "null", "12", "34", "\"a"] {
+        tokens.push(word.as_bytes().to_vec());
+    }
+    let vocab = Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(tokens).unwrap();
+    let pattern = r#"\{("name": "[a-z]{0,6}", )?"n": (true|false|null|-?[0-9]{1,4}), "l": \[([0-9]{1,3}(, [0-9]{1,3}){0,3})?\]\}"#;
+    let eager = Arc::new(build(pattern, &vocab, BuildMode::Eager).unwrap());
+    let lazy = Arc::new(build(pattern, &vocab, BuildMode::Lazy).unwrap());
+    assert!(lazy.is_lazy());
+    std::thread::scope(|scope| {
+        for seed in 0..8u64 {
+            let (eager, lazy) = (eager.clone(), lazy.clone());
+            scope.spawn(move || {
+                let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                for _ in 0..40 {
+                    let mut e = Guide::new(eager.clone());
+                    let mut l = Guide::new(lazy.clone());
+                    while !e.is_finished() {
+                        assert_eq!(e.allowed_ids(), l.allowed_ids());
+                        let allowed = e.allowed_ids();
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        let token = TokenId::new(allowed[(rng % allowed.len() as u64) as usize]);
+                        e.advance(token).unwrap();
+                        l.advance(token).unwrap();
+                        assert_eq!(e.is_accepting(), l.is_accepting());
+                    }
+                    assert!(l.is_finished());
+                }
+            });
+        }
+    });
+    let stats = lazy.stats();
+    assert!(stats.states > 1, "{stats:?}");
+    assert_eq!(stats.states + stats.states_pending, stats.automaton_states, "{stats:?}");
+}
+
+#[test]
+fn background_mode_completes_by_itself() {
+    let tokens: Vec<Vec<u8>> =
+        std::iter::once(b"</s>".to_vec()).chain((0..=255u8).map(|b| vec![b])).collect();
+    let vocab = Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(tokens).unwrap();
+    let index = build("[a-z]{0,300}", &vocab, BuildMode::Background).unwrap();
+    assert!(index.is_lazy());
+    assert_eq!(index.stats().mode, BuildMode::Background);
+    // The thread walks 301 states of a 257-token vocabulary: well under a second; allow a
+    // loaded machine a minute before calling it stuck.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while index.stats().background_running {
+        assert!(std::time::Instant::now() < deadline, "background build still running");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let stats = index.stats();
+    assert_eq!((stats.states, stats.states_pending), (301, 0), "{stats:?}");
+    // A second completion has nothing left to walk.
+    assert_eq!(index.build_pending(), 0);
+}
