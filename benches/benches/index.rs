@@ -1,6 +1,7 @@
 //! Index build time: the JSON-object regex over the Llama-3 vocabulary (1 thread and all
 //! threads), and over synthetic vocabularies of 8k, 32k and 128k tokens to show how the
-//! build scales with the vocabulary.
+//! build scales with the vocabulary; and the lazy modes: the time to the first mask, and
+//! the time to walk every state on demand, against the eager build in the same run.
 //!
 //! Run with `cargo bench -p maskwell-bench --bench index`.
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use maskwell::{Builder, Config, Vocabulary};
+use maskwell::{index::BuildMode, Builder, Config, Guide, Vocabulary};
 use maskwell_bench::{bench_vocab, json_object_regex, synthetic_vocab};
 
 /// Synthetic vocabulary sizes.
@@ -88,5 +89,40 @@ fn synthetic(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, real_vocab, synthetic);
+/// Lazy builds over Llama-3, one thread: the regex to a first filled mask (`first_mask`),
+/// and to every state walked (`all_states`, what a completed background build costs), next
+/// to the eager build (`eager_1_thread`, every state before the first mask).
+fn lazy(c: &mut Criterion) {
+    let regex = json_object_regex();
+    let bench = bench_vocab();
+    let lazy = Builder::new().configure(Config::new().parallel(false).build_mode(BuildMode::Lazy));
+    let stats = lazy.build(&regex, &bench.vocab).expect("index").stats();
+    eprintln!("{} lazy: {:?} (lazy DFA: {})", bench.name, stats.mode, stats.lazy_dfa);
+    let mut group = c.benchmark_group(format!("lazy_build/{}", bench.name));
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let eager = builder(false);
+    group.bench_function("eager_1_thread", |b| {
+        b.iter(|| eager.build(black_box(&regex), black_box(&bench.vocab)).expect("index"));
+    });
+    let mut mask = vec![0u32; bench.vocab.width().div_ceil(32)];
+    group.bench_function("first_mask", |b| {
+        b.iter(|| {
+            let index = lazy.build(black_box(&regex), black_box(&bench.vocab)).expect("index");
+            Guide::new(std::sync::Arc::new(index)).fill_bitmask(&mut mask).expect("mask");
+        });
+    });
+    group.bench_function("all_states", |b| {
+        b.iter(|| {
+            let index = lazy.build(black_box(&regex), black_box(&bench.vocab)).expect("index");
+            index.build_pending()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, real_vocab, synthetic, lazy);
 criterion_main!(benches);

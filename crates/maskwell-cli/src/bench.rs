@@ -52,6 +52,11 @@ pub(crate) struct MaskbenchArgs {
     /// mode).
     #[arg(long, value_name = "BOOL")]
     minimize: Option<bool>,
+    /// Save each index to a file and decode with the index loaded back from it, as a
+    /// server with precompiled indexes does; the load times are reported (LOAD). Implies
+    /// that the file is written in the eager layout (a lazy index is completed first).
+    #[arg(long)]
+    via_file: bool,
     /// Threads for eager builds (default 1: the procedure is single-threaded).
     #[arg(long, value_name = "N", default_value_t = 1)]
     threads: usize,
@@ -181,6 +186,7 @@ fn maskbench(args: &MaskbenchArgs) -> Result<std::process::ExitCode> {
 
     let mut ttfm: Vec<Duration> = Vec::new();
     let mut tbm: Vec<Duration> = Vec::new();
+    let mut load: Vec<Duration> = Vec::new();
     let mut counts = [0usize; OUTCOMES.len()];
     let mut with_tests = 0usize;
     let mut passing_with_tests = 0usize;
@@ -233,6 +239,19 @@ fn maskbench(args: &MaskbenchArgs) -> Result<std::process::ExitCode> {
             }
         };
         ttfm.push(first_mask);
+        let (index, load_time) = if args.via_file {
+            let file = tempfile::NamedTempFile::new().context("creating a temporary index file")?;
+            index
+                .save(file.path())
+                .with_context(|| format!("saving the index of {}", path.display()))?;
+            let t = Instant::now();
+            let loaded = Arc::new(Index::load(file.path(), &vocab)?);
+            let took = t.elapsed();
+            load.push(took);
+            (loaded, Some(took))
+        } else {
+            (index, None)
+        };
 
         let mut outcome = Outcome::Pass;
         let mut file_tbm: Vec<Duration> = Vec::new();
@@ -296,6 +315,7 @@ fn maskbench(args: &MaskbenchArgs) -> Result<std::process::ExitCode> {
                 "file": path.file_name().map(|n| n.to_string_lossy()),
                 "subset": subset(path), "status": outcome.name(), "error": detail,
                 "tests": tests.len(), "ttfm_us": micros(&first_mask),
+                "load_us": load_time.as_ref().map(micros),
                 "tokens": file_tbm.len(),
                 "tbm_avg_us": if file_tbm.is_empty() { 0.0 } else { file_tbm.iter().map(micros).sum::<f64>() / file_tbm.len() as f64 },
                 "tbm_max_us": file_tbm.iter().map(micros).fold(0.0, f64::max),
@@ -322,6 +342,7 @@ fn maskbench(args: &MaskbenchArgs) -> Result<std::process::ExitCode> {
             .collect::<serde_json::Map<String, Value>>(),
         "ttfm_us": distribution(&mut ttfm),
         "tbm_us": distribution(&mut tbm),
+        "load_us": distribution(&mut load),
         "build": args.build.name(),
         "threads": args.threads,
         "peak_rss_bytes": peak_rss(),
@@ -392,8 +413,11 @@ fn print_table(out: &mut impl std::io::Write, s: &Value) -> Result<()> {
         "{:<10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
         "µs", "count", "p25", "p50", "p75", "p90", "p99", "p99.9", "max", "avg"
     )?;
-    for (name, key) in [("TTFM", "ttfm_us"), ("TBM", "tbm_us")] {
+    for (name, key) in [("TTFM", "ttfm_us"), ("TBM", "tbm_us"), ("LOAD", "load_us")] {
         let d = &s[key];
+        if n(&d["count"]) == 0 {
+            continue;
+        }
         let f = |k: &str| d[k].as_f64().map_or("-".to_owned(), |v| format!("{v:.1}"));
         writeln!(
             out,

@@ -59,6 +59,11 @@ pub(crate) struct GenerateArgs {
     /// Generate without any constraint (to measure what masking costs).
     #[arg(long)]
     unconstrained: bool,
+    /// When the index of `--schema` or `--regex` is built: `eager` (every state before the
+    /// first token), `lazy` (each state when first reached) or `background` (lazy, completed
+    /// by another thread meanwhile).
+    #[arg(long, value_name = "MODE", default_value = "eager")]
+    build: maskwell::index::BuildMode,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -86,6 +91,7 @@ impl Model {
 
 pub(crate) fn generate(args: &GenerateArgs) -> Result<std::process::ExitCode> {
     let (tokenizer, vocab) = args.vocab.load()?;
+    let builder = Index::builder().configure(maskwell::Config::new().build_mode(args.build));
     let index = match (&args.index, &args.schema, &args.regex) {
         _ if args.unconstrained => None,
         (Some(path), _, _) => Some(Index::load(path, &vocab)?),
@@ -95,13 +101,13 @@ pub(crate) fn generate(args: &GenerateArgs) -> Result<std::process::ExitCode> {
                 &schema,
                 &vocab,
                 &args.schema_options.config(),
-                &Index::builder(),
+                &builder,
             )
             .with_context(|| format!("compiling {}", path.display()))?;
             crate::print_warnings(&warnings);
             Some(index)
         }
-        (None, None, Some(regex)) => Some(Index::new(regex, &vocab)?),
+        (None, None, Some(regex)) => Some(builder.build(regex, &vocab)?),
         (None, None, None) => bail!("give --schema, --regex, --index or --unconstrained"),
     };
     let mut model = match &args.model {

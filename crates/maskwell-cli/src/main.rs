@@ -505,6 +505,9 @@ fn stats_json(index: &Index, stats: &Stats) -> serde_json::Value {
         "automaton_ms": stats.automaton_time.as_secs_f64() * 1e3,
         "index_ms": stats.index_time.as_secs_f64() * 1e3,
         "memory_bytes": stats.memory,
+        "build": stats.mode.name(),
+        "states_pending": stats.states_pending,
+        "lazy_dfa": stats.lazy_dfa,
     })
 }
 

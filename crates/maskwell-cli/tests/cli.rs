@@ -191,3 +191,122 @@ fn threads_do_not_change_the_index() {
         assert_eq!(files[0][key], files[1][key], "{key}");
     }
 }
+
+/// `bench maskbench` scores each file as the MaskBench procedure says: a schema that does
+/// not compile, a valid instance refused, an invalid one accepted, and passing files.
+#[test]
+fn bench_maskbench_scores_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let person = serde_json::json!({
+        "type": "object",
+        "properties": {"name": {"type": "string", "maxLength": 8}, "age": {"type": "integer", "minimum": 0}},
+        "required": ["name", "age"],
+    });
+    let files = [
+        // Passes: the valid instance is accepted, both invalid ones refused.
+        (
+            "A---pass.json",
+            serde_json::json!({"schema": person, "tests": [
+                {"valid": true, "data": {"name": "Ada", "age": 36}},
+                {"valid": false, "data": {"name": "Ada", "age": -1}},
+                {"valid": false, "data": {"name": "Ada"}},
+            ]}),
+        ),
+        // An unknown format is a compile error.
+        (
+            "A---broken.json",
+            serde_json::json!({"schema": {"type": "string", "format": "no-such-format"}, "tests": []}),
+        ),
+        // The valid instance has its keys in another order than the schema's: refused.
+        (
+            "B---order.json",
+            serde_json::json!({"schema": person, "tests": [
+                {"valid": true, "data": {"age": 36, "name": "Ada"}},
+            ]}),
+        ),
+    ];
+    for (name, content) in &files {
+        std::fs::write(dir.path().join(name), content.to_string()).unwrap();
+    }
+    let jsonl = dir.path().join("out.jsonl");
+    for build in ["lazy", "eager", "background"] {
+        let run = maskwell(&[
+            "bench",
+            "maskbench",
+            &dir.path().display().to_string(),
+            "--tokenizer",
+            &tokenizer(),
+            "--build",
+            build,
+            "--json",
+            "--jsonl",
+            &jsonl.display().to_string(),
+        ]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(summary["files"], 3);
+        assert_eq!(summary["outcomes"]["pass"], 1, "{summary}");
+        assert_eq!(summary["outcomes"]["compile_error"], 1, "{summary}");
+        assert_eq!(summary["outcomes"]["valid_rejected"], 1, "{summary}");
+        assert_eq!(summary["outcomes"]["invalid_accepted"], 0, "{summary}");
+        assert_eq!(summary["ttfm_us"]["count"], 2, "{summary}");
+        assert!(summary["tbm_us"]["count"].as_u64().unwrap() > 10, "{summary}");
+        assert_eq!(summary["build"], build);
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let status: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|l| (l["file"].as_str().unwrap(), l["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                ("A---broken.json", "compile_error"),
+                ("A---pass.json", "pass"),
+                ("B---order.json", "valid_rejected")
+            ]
+        );
+        assert_eq!(lines[1]["subset"], "A");
+        assert!(lines[0]["error"].as_str().unwrap().contains("format"), "{}", lines[0]);
+    }
+    // Through an index file: the same verdicts, and the load times measured.
+    let run = maskwell(&[
+        "bench",
+        "maskbench",
+        &dir.path().display().to_string(),
+        "--tokenizer",
+        &tokenizer(),
+        "--via-file",
+        "--json",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["outcomes"]["pass"], 1, "{summary}");
+    assert_eq!(summary["load_us"]["count"], 2, "{summary}");
+    // The text table names every figure.
+    let run = maskwell(&[
+        "bench",
+        "maskbench",
+        &dir.path().display().to_string(),
+        "--tokenizer",
+        &tokenizer(),
+    ]);
+    let table = text(&run.stdout);
+    for word in ["TTFM", "TBM", "p99.9", "passing 1", "compile errors 1"] {
+        assert!(table.contains(word), "{word} missing from:\n{table}");
+    }
+    // Not a MaskBench file: an error naming it.
+    std::fs::write(dir.path().join("C---bad.json"), "[1, 2]").unwrap();
+    let run = maskwell(&[
+        "bench",
+        "maskbench",
+        &dir.path().display().to_string(),
+        "--tokenizer",
+        &tokenizer(),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("C---bad.json"), "{}", text(&run.stderr));
+}

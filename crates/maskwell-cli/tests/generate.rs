@@ -137,3 +137,34 @@ fn bad_checkpoints_are_errors() {
     assert_eq!(code, Some(2));
     assert!(err.contains("model.safetensors") || err.contains("gpt9"), "{err}");
 }
+
+/// The masks of a lazy index are the eager one's: the same seed samples the same output.
+#[test]
+fn lazy_builds_sample_what_eager_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = tokenizer();
+    let path = dir.path().join("schema.json");
+    std::fs::write(&path, SCHEMAS[0]).unwrap();
+    let path = path.display().to_string();
+    let run = |build: &str| {
+        let (code, out, err) = maskwell(&[
+            "generate",
+            "--schema",
+            &path,
+            "--tokenizer",
+            &tok,
+            "--seed",
+            "5",
+            "--max-tokens",
+            "300",
+            "--build",
+            build,
+        ]);
+        assert_eq!(code, Some(0), "{build}: {err}");
+        out
+    };
+    let eager = run("eager");
+    assert!(serde_json::from_str::<serde_json::Value>(&eager).is_ok(), "{eager}");
+    assert_eq!(run("lazy"), eager);
+    assert_eq!(run("background"), eager);
+}

@@ -300,7 +300,7 @@ pub(crate) fn compile_nfa(pattern: &str, config: &Config) -> Result<thompson::NF
         });
     }
     thompson::Compiler::new()
-        .syntax(syntax::Config::new().utf8(false))
+        .syntax(syntax::Config::new().utf8(false).nest_limit(config.get_nest_limit()))
         .configure(
             thompson::Config::new()
                 .nfa_size_limit(Some(config.get_nfa_size_limit()))
@@ -355,6 +355,19 @@ mod tests {
         Automaton::from_regex(p, &Config::new()).unwrap()
     }
 
+    /// The default nesting limit is safe on a small thread stack, as rayon's workers have.
+    #[test]
+    fn deepest_default_nesting_fits_a_small_stack() {
+        // Each `(?:b|..)*` is three levels: a group, an alternation and a repetition.
+        let depth = Config::new().get_nest_limit() as usize / 3 - 1;
+        let deep = format!("{}a{}", "(?:b|".repeat(depth), ")*".repeat(depth));
+        let handle = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || Automaton::from_regex(&deep, &Config::new()).map(|a| a.matches(b"a")))
+            .unwrap();
+        assert!(handle.join().unwrap().unwrap());
+    }
+
     #[test]
     fn whole_string_semantics() {
         let a = dfa("a|ab");
@@ -386,6 +399,9 @@ mod tests {
         assert!(e.to_string().contains("dfa_size_limit"), "{e}");
         let e = Automaton::from_regex("abc", &Config::new().regex_len_limit(2)).unwrap_err();
         assert!(e.to_string().contains("regex_len_limit"), "{e}");
+        let deep = format!("{}a{}", "(".repeat(300), ")".repeat(300));
+        let e = Automaton::from_regex(&deep, &Config::new().nest_limit(250)).unwrap_err();
+        assert!(e.to_string().contains("nested"), "{e}");
         let e = Automaton::from_regex(r"\b", &Config::new()).unwrap_err();
         assert_eq!(e.kind().code(), "regex", "{e}");
         let e = Automaton::from_regex("[a&&b]", &Config::new()).unwrap_err();

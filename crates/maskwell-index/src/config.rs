@@ -15,6 +15,7 @@
 #[derive(Clone, Debug)]
 pub struct Config {
     regex_len_limit: usize,
+    nest_limit: u32,
     nfa_size_limit: usize,
     dfa_size_limit: usize,
     determinize_size_limit: usize,
@@ -95,6 +96,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             regex_len_limit: 4 << 20,
+            nest_limit: 1024,
             nfa_size_limit: 64 << 20,
             dfa_size_limit: 256 << 20,
             determinize_size_limit: 256 << 20,
@@ -120,6 +122,22 @@ impl Config {
     pub fn regex_len_limit(mut self, bytes: usize) -> Config {
         self.regex_len_limit = bytes;
         self
+    }
+
+    /// The deepest nesting of groups, repetitions and classes the regex may have (the
+    /// parser and the NFA compiler recurse on it, so it bounds their stack use; 1,024 levels
+    /// fit a 2 MiB thread stack with room to spare). Default: 1,024, the most the schema
+    /// compiler emits by default.
+    #[must_use]
+    pub fn nest_limit(mut self, depth: u32) -> Config {
+        self.nest_limit = depth;
+        self
+    }
+
+    /// See [`Config::nest_limit`].
+    #[must_use]
+    pub fn get_nest_limit(&self) -> u32 {
+        self.nest_limit
     }
 
     /// Heap memory the regex's NFA may use. Default: 64 MiB.

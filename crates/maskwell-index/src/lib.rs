@@ -12,6 +12,12 @@
 //! Decoding is then a table look-up: [`Guide::fill_bitmask`] copies a ready bitmask,
 //! [`Guide::advance`] binary-searches one token.
 //!
+//! A new schema need not wait for all of that: with [`BuildMode::Lazy`] the DFA is
+//! determinized on demand (regex-automata's lazy DFA) and only the start state is walked
+//! before the index is returned; every other state is walked the first time any guide reaches
+//! it, then cached and shared (a cached row is found with two atomic loads, no lock).
+//! [`BuildMode::Background`] also completes the rest on another thread while decoding runs.
+//!
 //! Key types:
 //!
 //! - [`Index`]: the immutable, shareable compiled constraint; [`Builder`] and [`Config`] set
