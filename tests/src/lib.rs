@@ -5,6 +5,8 @@
 use maskwell::vocab::{encode_continuation, Tokenizer};
 use maskwell::{Automaton, Config, Guide, GuideError, TokenId, Vocabulary};
 
+pub mod soundness;
+
 /// A JSON-object regex in the style the schema compiler emits: escapes, Unicode strings, an
 /// array, numbers, booleans, bounded whitespace.
 pub const JSON_REGEX: &str = concat!(

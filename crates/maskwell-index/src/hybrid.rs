@@ -189,7 +189,7 @@ impl Hybrid {
             panic!("state {state} is not a state of this index ({} states)", sids.len())
         };
         stack[0] = sid;
-        let mut last: Option<(LazyStateID, u32)> = None;
+        let mut memo: Vec<Option<(LazyStateID, u32)>> = vec![None; stack.len()];
         let n = trie.len();
         let mut node = 0;
         let walked = (|| {
@@ -223,11 +223,13 @@ impl Hybrid {
                 stack[depth + 1] = next;
                 let tokens = trie.tokens_at(node);
                 if !tokens.is_empty() {
-                    let id = match last {
+                    // Tokens at one depth mostly lead to one state (inside a bounded string,
+                    // the state for that many more characters): remember it per depth.
+                    let id = match memo[depth] {
                         Some((s, id)) if s == next => id,
                         _ => {
                             let id = intern(ids, sids, next, self.max_states)?;
-                            last = Some((next, id));
+                            memo[depth] = Some((next, id));
                             id
                         }
                     };

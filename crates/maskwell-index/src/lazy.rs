@@ -96,15 +96,17 @@ impl Next {
         let mut mask = vec![0u32; words];
         let mut index = vec![0u8; width];
         let mut states: Vec<u32> = Vec::new();
-        let mut last = (DEAD, 0u8);
+        // A direct-mapped cache of state → index in front of the search of `states`.
+        let mut seen = [(DEAD, 0u8); 64];
         let mut wide = false;
         for (t, next) in next_by_token.iter().enumerate() {
             if *next == DEAD {
                 continue;
             }
             mask[t >> 5] |= 1 << (t & 31);
-            if *next == last.0 {
-                index[t] = last.1;
+            let slot = (next.wrapping_mul(0x9E37_79B9) >> 26) as usize;
+            if seen[slot].0 == *next {
+                index[t] = seen[slot].1;
                 continue;
             }
             let i = match states.iter().position(|s| s == next) {
@@ -118,7 +120,7 @@ impl Next {
                     break;
                 }
             };
-            last = (*next, i as u8);
+            seen[slot] = (*next, i as u8);
             index[t] = i as u8;
         }
         touched.clear();

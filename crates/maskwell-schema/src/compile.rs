@@ -152,6 +152,11 @@ impl Types {
         }
         Value::Array(v)
     }
+    /// Whether a value of these types could be `v`: the value's own types are exact (a
+    /// number with a fraction is no integer), only this set is normalized.
+    fn admits(self, v: &Value) -> bool {
+        Types::of_value(v).0 & self.norm().0 != 0
+    }
     fn of_value(v: &Value) -> Types {
         Types(match v {
             Value::Null => 1,
@@ -1184,9 +1189,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 return Ok(Some(m));
             }
             // Non-string literals excluded by a string-only schema, and the like.
-            if vals.iter().all(|v| {
-                !mt.and(Types::of_value(v)).0 != 0 && Types::of_value(v).and(mt).is_empty()
-            }) {
+            if vals.iter().all(|v| !mt.admits(v)) {
                 return Ok(Some(m));
             }
         }
@@ -1344,14 +1347,29 @@ impl<'c, 'r> Ctx<'c, 'r> {
             }
             let mut rest = m.clone();
             rest.remove("enum");
+            // Under `type: integer` a number must be written as an integer: draft 4 counts
+            // `1.0` as a number with a fraction, and validators differ for later drafts.
+            let integer_only = types.has("integer") && !types.has("number");
             let mut out = Vec::new();
             for v in &vals {
-                if !types.and(Types::of_value(v)).0 != 0 && types.and(Types::of_value(v)).is_empty()
-                {
+                if !types.admits(v) {
                     continue;
                 }
+                let literal = |ctx: &Self| match v {
+                    Value::Number(n) if integer_only => n
+                        .as_i64()
+                        .map(|i| i.to_string())
+                        .or_else(|| n.as_u64().map(|u| u.to_string()))
+                        .or_else(|| {
+                            n.as_f64()
+                                .filter(|f| f.fract() == 0.0 && f.abs() < 1e16)
+                                .map(|f| format!("{}", f as i64))
+                        })
+                        .unwrap_or_else(|| ctx.literal(v, depth)),
+                    _ => ctx.literal(v, depth),
+                };
                 match self.check_map(v, &rest, 0) {
-                    Some(true) => out.push(Some(self.literal(v, depth))),
+                    Some(true) => out.push(Some(literal(self))),
                     Some(false) => {}
                     None => {
                         self.unsupported(
@@ -1359,7 +1377,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                             "enum",
                             "cannot check an enum value against its sibling keywords",
                         )?;
-                        out.push(Some(self.literal(v, depth)));
+                        out.push(Some(literal(self)));
                     }
                 }
             }

@@ -143,6 +143,10 @@ fn enums() {
         &["1", "\"bb\""],
     );
     fails(json!({"type": "integer", "enum": ["a"]}), "unsatisfiable");
+    // Under `type: integer` a value is written as an integer (draft 4 counts 1.0 as a
+    // number with a fraction), whatever the enum spells.
+    check(json!({"type": "integer", "enum": [1, 2.0, 2.5]}), &["1", "2"], &["1.0", "2.0", "2.5"]);
+    check(json!({"type": "number", "enum": [1]}), &["1", "1.0"], &["2"]);
 }
 
 #[test]

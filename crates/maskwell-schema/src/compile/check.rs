@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{as_u64, json_eq, types_of, Ctx, Obj, Types};
+use super::{as_u64, json_eq, types_of, Ctx, Obj};
 use crate::config::UnknownFormat;
 use crate::ecma;
 use crate::number::Dec;
@@ -31,9 +31,8 @@ impl Ctx<'_, '_> {
 
     #[allow(clippy::too_many_lines)]
     pub(super) fn check_map(&mut self, v: &Value, m: &Obj, depth: usize) -> Option<bool> {
-        let vt = Types::of_value(v);
         if let Some(t) = m.get("type") {
-            if vt.and(types_of(t)).is_empty() {
+            if !types_of(t).admits(v) {
                 return Some(false);
             }
         }
