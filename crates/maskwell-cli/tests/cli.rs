@@ -229,19 +229,14 @@ fn bench_maskbench_scores_files() {
         std::fs::write(dir.path().join(name), content.to_string()).unwrap();
     }
     let jsonl = dir.path().join("out.jsonl");
+    let (folder, tok) = (dir.path().display().to_string(), tokenizer());
+    let bench = |extra: &[&str]| {
+        let mut args = vec!["bench", "maskbench", &folder, "--tokenizer", &tok];
+        args.extend_from_slice(extra);
+        maskwell(&args)
+    };
     for build in ["lazy", "eager", "background"] {
-        let run = maskwell(&[
-            "bench",
-            "maskbench",
-            &dir.path().display().to_string(),
-            "--tokenizer",
-            &tokenizer(),
-            "--build",
-            build,
-            "--json",
-            "--jsonl",
-            &jsonl.display().to_string(),
-        ]);
+        let run = bench(&["--build", build, "--json", "--jsonl", &jsonl.display().to_string()]);
         assert!(run.status.success(), "{}", text(&run.stderr));
         let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         assert_eq!(summary["files"], 3);
@@ -273,40 +268,20 @@ fn bench_maskbench_scores_files() {
         assert!(lines[0]["error"].as_str().unwrap().contains("format"), "{}", lines[0]);
     }
     // Through an index file: the same verdicts, and the load times measured.
-    let run = maskwell(&[
-        "bench",
-        "maskbench",
-        &dir.path().display().to_string(),
-        "--tokenizer",
-        &tokenizer(),
-        "--via-file",
-        "--json",
-    ]);
+    let run = bench(&["--via-file", "--json"]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(summary["outcomes"]["pass"], 1, "{summary}");
     assert_eq!(summary["load_us"]["count"], 2, "{summary}");
     // The text table names every figure.
-    let run = maskwell(&[
-        "bench",
-        "maskbench",
-        &dir.path().display().to_string(),
-        "--tokenizer",
-        &tokenizer(),
-    ]);
+    let run = bench(&[]);
     let table = text(&run.stdout);
     for word in ["TTFM", "TBM", "p99.9", "passing 1", "compile errors 1"] {
         assert!(table.contains(word), "{word} missing from:\n{table}");
     }
     // Not a MaskBench file: an error naming it.
     std::fs::write(dir.path().join("C---bad.json"), "[1, 2]").unwrap();
-    let run = maskwell(&[
-        "bench",
-        "maskbench",
-        &dir.path().display().to_string(),
-        "--tokenizer",
-        &tokenizer(),
-    ]);
+    let run = bench(&[]);
     assert_eq!(run.status.code(), Some(2));
     assert!(text(&run.stderr).contains("C---bad.json"), "{}", text(&run.stderr));
 }

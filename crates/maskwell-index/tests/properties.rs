@@ -7,28 +7,10 @@ use std::sync::Arc;
 use maskwell_index::{Automaton, Builder, Config, Guide, Index, StateId, Step};
 use maskwell_vocab::{TokenId, Vocabulary};
 use proptest::prelude::*;
-use regex_automata::meta::Regex;
 
-/// Small regexes over the bytes `a`, `b`, `c`.
-fn regex() -> impl Strategy<Value = String> {
-    let leaf = prop_oneof![
-        Just("a".to_owned()),
-        Just("b".to_owned()),
-        Just("c".to_owned()),
-        Just("[ab]".to_owned()),
-        Just("[^a]".to_owned()),
-    ];
-    leaf.prop_recursive(4, 24, 3, |inner| {
-        prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("{x}{y}")),
-            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("(?:{x}|{y})")),
-            inner.clone().prop_map(|x| format!("(?:{x})*")),
-            inner.clone().prop_map(|x| format!("(?:{x})?")),
-            (inner, 0u8..3, 0u8..3)
-                .prop_map(|(x, lo, extra)| format!("(?:{x}){{{lo},{}}}", lo + extra)),
-        ]
-    })
-}
+mod common;
+use common::regex;
+use regex_automata::meta::Regex;
 
 /// A vocabulary with EOS at id 0, the three single bytes (so every string is spellable),
 /// and random multi-byte tokens, duplicates included.

@@ -1,29 +1,35 @@
-//! Test support: an anchored byte DFA built from a compiled regex, and a JSON reader that
-//! keeps numbers as written so instances can be re-serialized exactly as Python's
+//! Test support: an anchored byte matcher built from a compiled regex (a lazily
+//! determinized DFA, as the engine's lazy indexes use), and a JSON reader that keeps
+//! numbers as written so instances can be re-serialized exactly as Python's
 //! `json.dumps(json.loads(text), ensure_ascii=False)` would.
 
 #![allow(dead_code)]
 
-use regex_automata::dfa::{dense, Automaton};
+use std::cell::RefCell;
+
+use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind};
 
 /// An anchored, whole-string matcher.
 pub struct Matcher {
-    dfa: dense::DFA<Vec<u32>>,
+    dfa: DFA,
+    cache: RefCell<Cache>,
 }
 
 impl Matcher {
-    /// Builds the DFA with the given size limit (bytes) for the DFA and determinization.
+    /// Builds the matcher with the given size limit (bytes) for the NFA and the lazy DFA's
+    /// cache. The cache is never cleared: a string that would need more states than the
+    /// limit allows counts as not accepted (and [`Matcher::accepts`] says so).
     pub fn new(regex: &str, limit: usize) -> Result<Matcher, String> {
-        let dfa = dense::Builder::new()
+        let dfa = DFA::builder()
             .configure(
-                dense::Config::new()
-                    .start_kind(regex_automata::dfa::StartKind::Anchored)
+                DFA::config()
                     .match_kind(MatchKind::All)
-                    .dfa_size_limit(Some(limit))
-                    .determinize_size_limit(Some(limit)),
+                    .cache_capacity(limit)
+                    .skip_cache_capacity_check(true)
+                    .minimum_cache_clear_count(Some(0)),
             )
             .syntax(syntax::Config::new().unicode(true).utf8(true).nest_limit(10_000))
             .thompson(
@@ -33,26 +39,40 @@ impl Matcher {
             )
             .build(regex)
             .map_err(|e| e.to_string())?;
-        Ok(Matcher { dfa })
+        let cache = RefCell::new(dfa.create_cache());
+        Ok(Matcher { dfa, cache })
     }
 
     /// Whether the whole `text` is in the language.
+    ///
+    /// # Panics
+    ///
+    /// When the lazy DFA outgrows its cache: a test must not read that as a rejection.
     pub fn accepts(&self, text: &str) -> bool {
-        let input = Input::new(text).anchored(Anchored::Yes);
-        let Ok(mut sid) = self.dfa.start_state_forward(&input) else { return false };
-        for &b in text.as_bytes() {
-            sid = self.dfa.next_state(sid, b);
-            if self.dfa.is_dead_state(sid) {
-                return false;
-            }
-        }
-        sid = self.dfa.next_eoi_state(sid);
-        self.dfa.is_match_state(sid)
+        self.try_accepts(text).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Heap bytes of the DFA.
+    /// Whether the whole `text` is in the language, or why that cannot be told (the lazy
+    /// DFA outgrew its cache).
+    pub fn try_accepts(&self, text: &str) -> Result<bool, String> {
+        let mut cache = self.cache.borrow_mut();
+        let cache = &mut *cache;
+        let input = Input::new(text).anchored(Anchored::Yes);
+        let full = |e: regex_automata::hybrid::CacheError| format!("matcher cache full: {e}");
+        let Ok(mut sid) = self.dfa.start_state_forward(cache, &input) else { return Ok(false) };
+        for &b in text.as_bytes() {
+            sid = self.dfa.next_state(cache, sid, b).map_err(full)?;
+            if sid.is_dead() {
+                return Ok(false);
+            }
+        }
+        sid = self.dfa.next_eoi_state(cache, sid).map_err(full)?;
+        Ok(sid.is_match())
+    }
+
+    /// Heap bytes of the lazy DFA and its cache.
     pub fn memory_usage(&self) -> usize {
-        self.dfa.memory_usage()
+        self.dfa.memory_usage() + self.cache.borrow().memory_usage()
     }
 }
 
