@@ -99,7 +99,7 @@ pub struct Progress {
 pub struct Stats {
     /// Number of token ids (logits width).
     pub width: usize,
-    /// Token-level states.
+    /// Token-level states (lazy modes: the states walked so far).
     pub states: usize,
     /// States where the output may end.
     pub accepting_states: usize,
@@ -109,7 +109,7 @@ pub struct Stats {
     pub unique_sets: usize,
     /// Sets stored with a precomputed bitmask.
     pub dense_sets: usize,
-    /// States of the pruned byte automaton.
+    /// States of the pruned byte automaton (with a lazy DFA: the states discovered so far).
     pub automaton_states: usize,
     /// States of the DFA before pruning.
     pub dfa_states: usize,
