@@ -25,7 +25,7 @@ use crate::{read_schema, SchemaArgs, VocabArgs};
 #[derive(Args, Debug)]
 pub(crate) struct GenerateArgs {
     /// The JSON Schema the output must satisfy.
-    #[arg(long, short = 's', value_name = "FILE", conflicts_with = "regex", required_unless_present_any = ["regex", "unconstrained"])]
+    #[arg(long, short = 's', value_name = "FILE", conflicts_with = "regex", required_unless_present_any = ["regex", "index", "unconstrained"])]
     schema: Option<PathBuf>,
     /// A regex the whole output must match (instead of a schema).
     #[arg(long, value_name = "REGEX")]

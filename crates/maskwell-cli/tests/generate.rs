@@ -168,3 +168,29 @@ fn lazy_builds_sample_what_eager_samples() {
     assert_eq!(run("lazy"), eager);
     assert_eq!(run("background"), eager);
 }
+
+/// The README's demo: `generate --index FILE` samples from a precompiled index alone.
+#[test]
+fn generate_from_an_index_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = tokenizer();
+    let schema = dir.path().join("schema.json");
+    std::fs::write(&schema, SCHEMAS[0]).unwrap();
+    let index = dir.path().join("schema.mwi").display().to_string();
+    let (code, _, err) = maskwell(&[
+        "compile",
+        "--schema",
+        &schema.display().to_string(),
+        "--tokenizer",
+        &tok,
+        "-o",
+        &index,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) =
+        maskwell(&["generate", "--index", &index, "--tokenizer", &tok, "--seed", "7"]);
+    assert_eq!(code, Some(0), "{err}");
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let validator = jsonschema::validator_for(&serde_json::from_str(SCHEMAS[0]).unwrap()).unwrap();
+    assert!(validator.is_valid(&value), "{out}");
+}
