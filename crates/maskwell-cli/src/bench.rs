@@ -408,31 +408,22 @@ fn print_table(out: &mut impl std::io::Write, s: &Value) -> Result<()> {
         n(&outcomes["invalid_accepted"]),
         n(&outcomes["tokenize_error"]),
     )?;
-    writeln!(
-        out,
-        "{:<10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
-        "µs", "count", "p25", "p50", "p75", "p90", "p99", "p99.9", "max", "avg"
-    )?;
+    const STATS: [&str; 8] = ["p25", "p50", "p75", "p90", "p99", "p99.9", "max", "avg"];
+    let mut line = |name: &str, count: &str, cells: [String; 8]| -> std::io::Result<()> {
+        write!(out, "{name:<10} {count:>9}")?;
+        for cell in cells {
+            write!(out, " {cell:>10}")?;
+        }
+        writeln!(out)
+    };
+    line("µs", "count", STATS.map(str::to_owned))?;
     for (name, key) in [("TTFM", "ttfm_us"), ("TBM", "tbm_us"), ("LOAD", "load_us")] {
         let d = &s[key];
         if n(&d["count"]) == 0 {
             continue;
         }
         let f = |k: &str| d[k].as_f64().map_or("-".to_owned(), |v| format!("{v:.1}"));
-        writeln!(
-            out,
-            "{:<10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
-            name,
-            n(&d["count"]),
-            f("p25"),
-            f("p50"),
-            f("p75"),
-            f("p90"),
-            f("p99"),
-            f("p99.9"),
-            f("max"),
-            f("avg")
-        )?;
+        line(name, &n(&d["count"]).to_string(), STATS.map(f))?;
     }
     if let Some(rss) = s["peak_rss_bytes"].as_u64() {
         writeln!(out, "peak memory {:.1} MiB", rss as f64 / (1 << 20) as f64)?;

@@ -138,14 +138,19 @@ fn bad_checkpoints_are_errors() {
     assert!(err.contains("model.safetensors") || err.contains("gpt9"), "{err}");
 }
 
+/// Writes the first test schema into `dir` and returns its path.
+fn first_schema(dir: &Path) -> String {
+    let path = dir.join("schema.json");
+    std::fs::write(&path, SCHEMAS[0]).unwrap();
+    path.display().to_string()
+}
+
 /// The masks of a lazy index are the eager one's: the same seed samples the same output.
 #[test]
 fn lazy_builds_sample_what_eager_samples() {
     let dir = tempfile::tempdir().unwrap();
     let tok = tokenizer();
-    let path = dir.path().join("schema.json");
-    std::fs::write(&path, SCHEMAS[0]).unwrap();
-    let path = path.display().to_string();
+    let path = first_schema(dir.path());
     let run = |build: &str| {
         let (code, out, err) = maskwell(&[
             "generate",
@@ -174,18 +179,10 @@ fn lazy_builds_sample_what_eager_samples() {
 fn generate_from_an_index_file() {
     let dir = tempfile::tempdir().unwrap();
     let tok = tokenizer();
-    let schema = dir.path().join("schema.json");
-    std::fs::write(&schema, SCHEMAS[0]).unwrap();
+    let schema = first_schema(dir.path());
     let index = dir.path().join("schema.mwi").display().to_string();
-    let (code, _, err) = maskwell(&[
-        "compile",
-        "--schema",
-        &schema.display().to_string(),
-        "--tokenizer",
-        &tok,
-        "-o",
-        &index,
-    ]);
+    let (code, _, err) =
+        maskwell(&["compile", "--schema", &schema, "--tokenizer", &tok, "-o", &index]);
     assert_eq!(code, Some(0), "{err}");
     let (code, out, err) =
         maskwell(&["generate", "--index", &index, "--tokenizer", &tok, "--seed", "7"]);

@@ -57,8 +57,13 @@ impl Automaton {
     /// implement (Unicode `\b`); [`Error::Limit`] when it exceeds one of the configured
     /// size limits; [`Error::Inexpressible`] when its language is empty.
     pub fn from_regex(pattern: &str, config: &Config) -> Result<Automaton, Error> {
-        let _span = tracing::debug_span!("dfa", pattern_len = pattern.len()).entered();
-        let nfa = compile_nfa(pattern, config)?;
+        Automaton::from_nfa(&compile_nfa(pattern, config)?, config)
+    }
+
+    /// Determinizes an NFA compiled by [`compile_nfa`] (a lazy build that could not use a
+    /// lazy DFA falls back here without compiling the regex again).
+    pub(crate) fn from_nfa(nfa: &thompson::NFA, config: &Config) -> Result<Automaton, Error> {
+        let _span = tracing::debug_span!("dfa", nfa_states = nfa.states().len()).entered();
         let dfa = dense::Builder::new()
             .configure(
                 dense::Config::new()
@@ -70,7 +75,7 @@ impl Automaton {
                     .dfa_size_limit(Some(config.get_dfa_size_limit()))
                     .determinize_size_limit(Some(config.get_determinize_size_limit())),
             )
-            .build_from_nfa(&nfa)
+            .build_from_nfa(nfa)
             .map_err(|e| dfa_error(&e, config))?;
         Automaton::from_dfa(&dfa, config)
     }

@@ -78,6 +78,10 @@ struct Inner {
     stack: Vec<LazyStateID>,
     next_by_token: Vec<u32>,
     touched: Vec<u32>,
+    /// Per trie depth, the last state a token there led to and its dense id: tokens at one
+    /// depth mostly lead to one state (inside a bounded string, the state for that many more
+    /// characters).
+    memo: Vec<Option<(LazyStateID, u32)>>,
     /// Match-tagged states, and whether each only reports the match before it (a trap).
     traps: HashMap<LazyStateID, bool>,
 }
@@ -89,9 +93,9 @@ impl Hybrid {
     /// # Errors
     ///
     /// [`Error::Regex`] when regex-automata refuses the NFA; [`Error::Inexpressible`] when the
-    /// language is empty; [`Error::Limit`] when the start state alone outgrows the cache.
+    /// language is empty.
     pub(crate) fn new(
-        nfa: NFA,
+        nfa: &NFA,
         config: &Config,
         trie: &TokenTrie,
         width: usize,
@@ -112,7 +116,7 @@ impl Hybrid {
                     .skip_cache_capacity_check(true)
                     .minimum_cache_clear_count(Some(0)),
             )
-            .build_from_nfa(nfa)
+            .build_from_nfa(nfa.clone())
             .map_err(|e| Error::Regex { message: e.to_string(), offset: None, source: None })?;
         let mut cache = dfa.create_cache();
         let start = dfa
@@ -139,6 +143,7 @@ impl Hybrid {
             stack: vec![start; trie.max_depth() + 1],
             next_by_token: vec![DEAD; width],
             touched: Vec::new(),
+            memo: vec![None; trie.max_depth() + 1],
             traps: HashMap::default(),
         };
         Ok(Some(Hybrid {
@@ -184,12 +189,12 @@ impl Hybrid {
         finish: impl FnOnce(&mut [u32], &mut Vec<u32>, bool) -> R,
     ) -> Result<Walked<R>, WalkError> {
         let mut guard = self.lock();
-        let Inner { cache, ids, sids, stack, next_by_token, touched, traps } = &mut *guard;
+        let Inner { cache, ids, sids, stack, next_by_token, touched, memo, traps } = &mut *guard;
         let Some(&sid) = sids.get(state as usize) else {
             panic!("state {state} is not a state of this index ({} states)", sids.len())
         };
         stack[0] = sid;
-        let mut memo: Vec<Option<(LazyStateID, u32)>> = vec![None; stack.len()];
+        memo.fill(None);
         let n = trie.len();
         let mut node = 0;
         let walked = (|| {
@@ -203,10 +208,8 @@ impl Hybrid {
             }
             while node < n {
                 let depth = trie.depth(node);
-                let next = self
-                    .dfa
-                    .next_state(cache, stack[depth], trie.byte(node))
-                    .map_err(|_| WalkError::CacheFull)?;
+                let next =
+                    self.dfa.next_state(cache, stack[depth], trie.byte(node)).map_err(full)?;
                 if next.is_dead() || (next.is_match() && self.is_trap(cache, traps, next)?) {
                     node = trie.subtree_end(node);
                     continue;
@@ -223,8 +226,6 @@ impl Hybrid {
                 stack[depth + 1] = next;
                 let tokens = trie.tokens_at(node);
                 if !tokens.is_empty() {
-                    // Tokens at one depth mostly lead to one state (inside a bounded string,
-                    // the state for that many more characters): remember it per depth.
                     let id = match memo[depth] {
                         Some((s, id)) if s == next => id,
                         _ => {
@@ -240,9 +241,8 @@ impl Hybrid {
                 }
                 node += 1;
             }
-            let accepting =
-                self.dfa.next_eoi_state(cache, sid).map_err(|_| WalkError::CacheFull)?.is_match();
-            let forced = self.forced(cache, sid).map_err(|_| WalkError::CacheFull)?;
+            let accepting = self.dfa.next_eoi_state(cache, sid).map_err(full)?.is_match();
+            let forced = self.forced(cache, sid).map_err(full)?;
             Ok((accepting, forced))
         })();
         match walked {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use maskwell_vocab::{Fingerprint, TokenId, TokenSet, Vocabulary};
 use rayon::prelude::*;
+use regex_automata::nfa::thompson::NFA;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::{
@@ -262,15 +263,16 @@ impl Builder {
     /// As [`Automaton::from_regex`] and [`Builder::build_from_automaton`].
     pub fn build_with_source(&self, source: Source, vocab: &Vocabulary) -> Result<Index, Error> {
         let started = Instant::now();
+        let nfa = compile_nfa(source.regex(), &self.config)?;
         if self.config.get_build_mode() != BuildMode::Eager {
-            if let Some((lazy, info)) = self.build_hybrid(&source, vocab)? {
+            if let Some(lazy) = self.build_hybrid(&nfa, vocab)? {
                 let automaton_time = started.elapsed();
-                let mut index = self.finish_lazy(lazy, vocab, source, info)?;
+                let mut index = self.finish_lazy(lazy, vocab, source, BuildInfo::default())?;
                 index.info.automaton_micros = automaton_time.as_micros() as u64;
                 return Ok(index);
             }
         }
-        let automaton = Automaton::from_regex(source.regex(), &self.config)?;
+        let automaton = Automaton::from_nfa(&nfa, &self.config)?;
         let automaton_time = started.elapsed();
         let mut index = self.build_owned(automaton, vocab, source)?;
         index.info.automaton_micros = automaton_time.as_micros() as u64;
@@ -320,22 +322,16 @@ impl Builder {
 
     /// A lazy build over a lazily determinized automaton, when the vocabulary and the regex
     /// allow one (see the `hybrid` module); `None` when they do not.
-    fn build_hybrid(
-        &self,
-        source: &Source,
-        vocab: &Vocabulary,
-    ) -> Result<Option<(Lazy, BuildInfo)>, Error> {
+    fn build_hybrid(&self, nfa: &NFA, vocab: &Vocabulary) -> Result<Option<Lazy>, Error> {
         let trie = TokenTrie::shared(vocab);
         if !covers_all_bytes(&trie) {
             return Ok(None);
         }
-        let nfa = compile_nfa(source.regex(), &self.config)?;
         let Some(hybrid) = Hybrid::new(nfa, &self.config, &trie, vocab.width())? else {
             return Ok(None);
         };
         let eos: Vec<u32> = vocab.eos().iter().map(|t| t.as_u32()).collect();
-        let lazy = Lazy::hybrid(hybrid, trie, vocab.width(), &eos, &self.config);
-        Ok(Some((lazy, BuildInfo::default())))
+        Ok(Some(Lazy::hybrid(hybrid, trie, vocab.width(), &eos, &self.config)))
     }
 
     /// Walks the start state of a lazy table (the first mask is asked for at once) and wraps
@@ -502,8 +498,6 @@ impl Builder {
     }
 }
 
-/// Turns explored rows into the stored index: EOS tokens in accepting states, states that
-/// cannot reach the end pruned, token sets deduplicated.
 /// What an index is built for: the parts of the vocabulary the stored tables record.
 struct Target<'a> {
     width: usize,
@@ -511,6 +505,8 @@ struct Target<'a> {
     eos: &'a [u32],
 }
 
+/// Turns explored rows into the stored index: EOS tokens in accepting states, states that
+/// cannot reach the end pruned, token sets deduplicated.
 fn assemble(
     automaton: &Automaton,
     trie: &TokenTrie,
@@ -770,7 +766,7 @@ impl Index {
     pub fn build_pending(&self) -> usize {
         let Some(lazy) = &self.lazy else { return 0 };
         let before = lazy.counters().built;
-        lazy.build_all(rayon::current_num_threads() > 1, usize::MAX, || true);
+        lazy.build_all(lazy.config().get_parallel(), usize::MAX, || true);
         lazy.counters().built - before
     }
 

@@ -92,7 +92,8 @@ impl Next {
             touched.clear();
             return Next::Sparse { tokens: tokens.into(), next: next.into() };
         }
-        // FINISHED and DEAD are the same value: the end-of-sequence tokens go in after the scan.
+        // FINISHED and DEAD are the same value: the end-of-sequence tokens go in after the
+        // scan. Past 256 distinct next states the row is wide: the scan then only marks.
         let mut mask = vec![0u32; words];
         let mut index = vec![0u8; width];
         let mut states: Vec<u32> = Vec::new();
@@ -104,6 +105,9 @@ impl Next {
                 continue;
             }
             mask[t >> 5] |= 1 << (t & 31);
+            if wide {
+                continue;
+            }
             let slot = (next.wrapping_mul(0x9E37_79B9) >> 26) as usize;
             if seen[slot].0 == *next {
                 index[t] = seen[slot].1;
@@ -117,34 +121,24 @@ impl Next {
                 }
                 None => {
                     wide = true;
-                    break;
+                    continue;
                 }
             };
             seen[slot] = (*next, i as u8);
             index[t] = i as u8;
         }
         touched.clear();
-        for &t in eos {
-            mask[t as usize >> 5] |= 1 << (t & 31);
-        }
+        scatter(&mut mask, eos);
         if !eos.is_empty() && !wide {
-            match states.iter().position(|&s| s == FINISHED) {
-                Some(i) => eos.iter().for_each(|&t| index[t as usize] = i as u8),
-                None if states.len() < 256 => {
-                    states.push(FINISHED);
-                    eos.iter().for_each(|&t| index[t as usize] = (states.len() - 1) as u8);
-                }
-                None => wide = true,
+            if states.len() < 256 {
+                states.push(FINISHED);
+                eos.iter().for_each(|&t| index[t as usize] = (states.len() - 1) as u8);
+            } else {
+                wide = true;
             }
         }
         if wide {
-            // The scan stopped early: mark every allowed token. `next_by_token` holds DEAD,
-            // which is FINISHED, for the end-of-sequence tokens.
-            for (t, next) in next_by_token.iter().enumerate() {
-                if *next != DEAD {
-                    mask[t >> 5] |= 1 << (t & 31);
-                }
-            }
+            // `next_by_token` holds DEAD, which is FINISHED, for the end-of-sequence tokens.
             let next: Box<[u32]> = next_by_token.to_vec().into();
             next_by_token.fill(DEAD);
             return Next::Wide { mask: mask.into(), next, tokens: OnceLock::new() };

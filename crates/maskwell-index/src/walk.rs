@@ -90,33 +90,27 @@ impl Walker {
 
     /// Drains the touched tokens into a row sorted by id, resetting the scratch.
     fn collect(&mut self) -> Row {
-        drain_row(&mut self.next_by_token, &mut self.touched)
-    }
-}
-
-/// Drains per-token next states (`next_by_token[t]`, [`DEAD`] where untouched) of the
-/// `touched` tokens into a row sorted by id, resetting both for the next walk.
-pub(crate) fn drain_row(next_by_token: &mut [u32], touched: &mut Vec<u32>) -> Row {
-    let count = touched.len();
-    let mut row = Row { tokens: Vec::with_capacity(count), next: Vec::with_capacity(count) };
-    if count > next_by_token.len() / 16 {
-        // Dense: a scan in id order is cheaper than sorting.
-        for (token, next) in next_by_token.iter_mut().enumerate() {
-            if *next != DEAD {
-                row.tokens.push(token as u32);
+        let count = self.touched.len();
+        let mut row = Row { tokens: Vec::with_capacity(count), next: Vec::with_capacity(count) };
+        if count > self.next_by_token.len() / 16 {
+            // Dense: a scan in id order is cheaper than sorting.
+            for (token, next) in self.next_by_token.iter_mut().enumerate() {
+                if *next != DEAD {
+                    row.tokens.push(token as u32);
+                    row.next.push(*next);
+                    *next = DEAD;
+                }
+            }
+        } else {
+            self.touched.sort_unstable();
+            for &token in &self.touched {
+                let next = &mut self.next_by_token[token as usize];
+                row.tokens.push(token);
                 row.next.push(*next);
                 *next = DEAD;
             }
         }
-    } else {
-        touched.sort_unstable();
-        for &token in touched.iter() {
-            let next = &mut next_by_token[token as usize];
-            row.tokens.push(token);
-            row.next.push(*next);
-            *next = DEAD;
-        }
+        self.touched.clear();
+        row
     }
-    touched.clear();
-    row
 }

@@ -175,6 +175,14 @@ impl Types {
     }
 }
 
+/// `n` written as an integer, when it is one (a float only while it is exact, below 1e16).
+fn integer_digits(n: &serde_json::Number) -> Option<String> {
+    if n.is_i64() || n.is_u64() {
+        return Some(n.to_string());
+    }
+    n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e16).map(|f| (f as i64).to_string())
+}
+
 fn is_integral(n: &serde_json::Number) -> bool {
     n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.is_finite())
 }
@@ -1356,16 +1364,9 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     continue;
                 }
                 let literal = |ctx: &Self| match v {
-                    Value::Number(n) if integer_only => n
-                        .as_i64()
-                        .map(|i| i.to_string())
-                        .or_else(|| n.as_u64().map(|u| u.to_string()))
-                        .or_else(|| {
-                            n.as_f64()
-                                .filter(|f| f.fract() == 0.0 && f.abs() < 1e16)
-                                .map(|f| format!("{}", f as i64))
-                        })
-                        .unwrap_or_else(|| ctx.literal(v, depth)),
+                    Value::Number(n) if integer_only => {
+                        integer_digits(n).unwrap_or_else(|| ctx.literal(v, depth))
+                    }
                     _ => ctx.literal(v, depth),
                 };
                 match self.check_map(v, &rest, 0) {
@@ -1465,12 +1466,10 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 if n.is_i64() || n.is_u64() {
                     format!("{n}(?:\\.0)?")
                 } else {
-                    let f = n.as_f64().unwrap_or(0.0);
-                    let py = re::lit(&python_float(f));
-                    if f.fract() == 0.0 && f.abs() < 1e16 {
-                        format!("(?:{py}|{})", f as i64)
-                    } else {
-                        py
+                    let py = re::lit(&python_float(n.as_f64().unwrap_or(0.0)));
+                    match integer_digits(n) {
+                        Some(int) => format!("(?:{py}|{int})"),
+                        None => py,
                     }
                 }
             }
