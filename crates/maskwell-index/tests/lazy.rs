@@ -78,8 +78,48 @@ fn assert_same_language(eager: &Index, lazy: &Index) -> Result<(), TestCaseError
     Ok(())
 }
 
+/// Every single byte, then every string of one to three bytes over `a`, `b`, `c` and `"`:
+/// subtrees whose bytes mostly loop inside a string, with the quote breaking them.
+fn dense_vocabulary() -> Vocabulary {
+    let mut tokens: Vec<Vec<u8>> = vec![b"</s>".to_vec()];
+    tokens.extend((0..=255u8).map(|b| vec![b]));
+    let alphabet = [b'a', b'b', b'c', b'"'];
+    let mut level: Vec<Vec<u8>> = vec![Vec::new()];
+    for _ in 0..3 {
+        level = level
+            .iter()
+            .flat_map(|p| alphabet.iter().map(move |&b| [p.as_slice(), &[b]].concat()))
+            .collect();
+        tokens.extend(level.iter().filter(|t| t.len() > 1).cloned());
+    }
+    Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(tokens).unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Bounded and unbounded strings and the drawn regexes, over
+    /// a vocabulary with deep subtrees.
+    #[test]
+    fn lazy_answers_as_eager_over_deep_subtrees(
+        pattern in prop_oneof![
+            regex(),
+            (0u8..3, 0u8..9, regex()).prop_map(|(lo, extra, tail)| format!("\"[a-c]{{{lo},{}}}\"{tail}", lo + extra)),
+            (1u8..6).prop_map(|n| format!("\"(?:[ab]{{2}}|c){{0,{n}}}\"")),
+            regex().prop_map(|tail| format!("\"[^\"]*\"{tail}")),
+        ],
+    ) {
+        let vocab = dense_vocabulary();
+        let eager = build(&pattern, &vocab, BuildMode::Eager);
+        let lazy = build(&pattern, &vocab, BuildMode::Lazy);
+        let (Ok(eager), Ok(lazy)) = (eager, lazy) else {
+            prop_assert!(build(&pattern, &vocab, BuildMode::Eager).is_err());
+            return Ok(());
+        };
+        prop_assert!(lazy.stats().lazy_dfa);
+        assert_same_language(&eager, &lazy)?;
+        prop_assert_eq!(lazy.to_eager().unwrap(), eager);
+    }
 
     #[test]
     fn lazy_answers_as_eager(pattern in regex(), vocab in vocabulary()) {

@@ -173,7 +173,11 @@ fn main() {
                                     if valid && !ok {
                                         row.valid_rejected += 1;
                                         if verbose {
-                                            println!("VALID REJECTED {name}: {inst}");
+                                            let at = m.live_prefix(&inst);
+                                            let (head, tail) = inst.split_at(at);
+                                            let head = &head[head.floor_char_boundary(head.len().saturating_sub(80))..];
+                                            let tail = &tail[..tail.ceil_char_boundary(tail.len().min(40))];
+                                            println!("VALID REJECTED {name} at byte {at}: …{head} ⟨HERE⟩ {tail}");
                                         }
                                     }
                                     if !valid && ok {

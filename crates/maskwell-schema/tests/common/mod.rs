@@ -70,6 +70,22 @@ impl Matcher {
         Ok(sid.is_match())
     }
 
+    /// How many leading bytes of `text` the language can still continue (all of them when
+    /// the text is a prefix of some string in it): where a rejected instance went wrong.
+    pub fn live_prefix(&self, text: &str) -> usize {
+        let mut cache = self.cache.borrow_mut();
+        let cache = &mut *cache;
+        let input = Input::new(text).anchored(Anchored::Yes);
+        let Ok(mut sid) = self.dfa.start_state_forward(cache, &input) else { return 0 };
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            match self.dfa.next_state(cache, sid, b) {
+                Ok(next) if !next.is_dead() => sid = next,
+                _ => return i,
+            }
+        }
+        text.len()
+    }
+
     /// Heap bytes of the lazy DFA and its cache.
     pub fn memory_usage(&self) -> usize {
         self.dfa.memory_usage() + self.cache.borrow().memory_usage()
