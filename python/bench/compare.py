@@ -62,11 +62,12 @@ def bit(mask: np.ndarray, token: int) -> bool:
 class Maskwell(Engine):
     name = f"maskwell {maskwell.__version__}"
 
-    def __init__(self, vocab: maskwell.Vocabulary, eos: int) -> None:
-        self.vocab, self.eos = vocab, eos
+    def __init__(self, vocab: maskwell.Vocabulary, eos: int, build: str) -> None:
+        self.vocab, self.eos, self.build = vocab, eos, build
+        self.name = f"maskwell {maskwell.__version__} ({build})"
 
     def compile(self, schema: dict) -> Callable[[], Any]:
-        index = maskwell.Index.from_schema(schema, self.vocab, parallel=False)
+        index = maskwell.Index.from_schema(schema, self.vocab, parallel=False, build=self.build)
         mask = np.zeros(index.words, dtype=np.int32)
 
         class M:
@@ -220,6 +221,8 @@ def main() -> None:
     parser.add_argument("--tokenizer", type=Path, default=LLAMA3)
     parser.add_argument("--maskbench", type=Path, default=MASKBENCH)
     parser.add_argument("--limit", type=int, default=100, help="schema files, spread evenly over the corpus")
+    parser.add_argument("--files", type=Path, help="a list of file names to run instead (e.g. benches/maskbench-sample.txt)")
+    parser.add_argument("--build", default="lazy", help="maskwell's build mode: lazy, eager or background")
     parser.add_argument("--engines", default="maskwell,outlines-core,llguidance,xgrammar")
     args = parser.parse_args()
     if not args.maskbench.is_dir() or not args.tokenizer.is_file():
@@ -229,9 +232,14 @@ def main() -> None:
     eos = 128009 if vocab.width > 128009 else vocab.eos_token_ids[-1]  # <|eot_id|> for Llama 3
     vocab = maskwell.Vocabulary.from_file(args.tokenizer, eos_token_ids=[eos])
     files = sorted(args.maskbench.glob("*.json"))
-    step = max(1, len(files) // args.limit)
+    if args.files:
+        names = [line.strip() for line in args.files.read_text().splitlines()]
+        wanted_names = {n for n in names if n and not n.startswith("#")}
+        chosen = [p for p in files if p.name in wanted_names][: args.limit]
+    else:
+        chosen = files[:: max(1, len(files) // args.limit)][: args.limit]
     cases = []
-    for path in files[::step][: args.limit]:
+    for path in chosen:
         doc = json.loads(path.read_text())
         tests = []
         for test in doc.get("tests", []):
@@ -248,7 +256,7 @@ def main() -> None:
     for name in wanted:
         try:
             if name == "maskwell":
-                engines.append(Maskwell(vocab, eos))
+                engines.append(Maskwell(vocab, eos, args.build))
             elif name == "outlines-core":
                 engines.append(OutlinesCore(vocab, eos))
             elif name in ("llguidance", "xgrammar"):
@@ -261,7 +269,7 @@ def main() -> None:
             print(f"skipping {name}: {e}")
 
     print(f"{len(cases)} schema files with tokenizable instances, tokenizer {args.tokenizer.name}")
-    header = ["engine", "passing", "compile errors", "valid rejected", "invalid accepted", "TTFM p50 µs", "TTFM p99 µs", "TBM p50 µs", "TBM p99 µs", "TBM avg µs"]
+    header = ["engine", "passing", "compile errors", "valid rejected", "invalid accepted", "TTFM p50 µs", "TTFM p99 µs", "TTFM max µs", "TBM p50 µs", "TBM p99 µs", "TBM p99.9 µs", "TBM avg µs"]
     rows = []
     for engine in engines:
         ttfm: list[float] = []
@@ -290,13 +298,13 @@ def main() -> None:
             valid_rejected += vr
             invalid_accepted += ia
         avg = statistics.fmean(tbm) * 1e6 if tbm else float("nan")
-        rows.append([engine.name, passing, errors, valid_rejected, invalid_accepted, pct(ttfm, 50), pct(ttfm, 99), pct(tbm, 50), pct(tbm, 99), avg])
+        rows.append([engine.name, passing, errors, valid_rejected, invalid_accepted, pct(ttfm, 50), pct(ttfm, 99), pct(ttfm, 100), pct(tbm, 50), pct(tbm, 99), pct(tbm, 99.9), avg])
         print(f"done: {engine.name}", flush=True)
 
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
-        print("| " + " | ".join(f"{v:,.0f}" if isinstance(v, float) else str(v) for v in row) + " |")
+        print("| " + " | ".join(f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row) + " |")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,14 @@ fn limits_are_errors_that_name_the_setting() {
         .build(REGEX, &vocab())
         .unwrap_err();
     assert!(err.to_string().contains("index_size_limit"), "{err}");
+    // An eager walk that runs out of time stops with the limit named, lazy or not.
+    let out_of_time = Config::new().time_limit(Some(std::time::Duration::ZERO));
+    let err = Index::builder().configure(out_of_time.clone()).build(REGEX, &vocab()).unwrap_err();
+    assert_eq!(err.kind().code(), "limit");
+    assert!(err.to_string().contains("time_limit"), "{err}");
+    let roomy = Config::new().time_limit(Some(std::time::Duration::from_secs(600)));
+    let index = Index::builder().configure(roomy).build(REGEX, &vocab()).unwrap();
+    assert_eq!(index, Index::new(REGEX, &vocab()).unwrap());
     // A huge counted repetition stops at the NFA limit instead of exhausting memory.
     let err = Index::new("(?:[a-z]{1000}){1000}", &vocab()).unwrap_err();
     assert!(err.to_string().contains("nfa_size_limit"), "{err}");

@@ -57,6 +57,10 @@ pub(crate) struct MaskbenchArgs {
     /// that the file is written in the eager layout (a lazy index is completed first).
     #[arg(long)]
     via_file: bool,
+    /// Seconds an eager token-level walk may take per file (eager builds, and completing a
+    /// lazy index for `--via-file`); a file past it counts as a timeout. `0`: no limit.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    time_limit: f64,
     /// Threads for eager builds (default 1: the procedure is single-threaded).
     #[arg(long, value_name = "N", default_value_t = 1)]
     threads: usize,
@@ -86,6 +90,7 @@ enum Outcome {
     ValidRejected,
     InvalidAccepted,
     TokenizeError,
+    Timeout,
 }
 
 impl Outcome {
@@ -96,17 +101,29 @@ impl Outcome {
             Outcome::ValidRejected => "valid_rejected",
             Outcome::InvalidAccepted => "invalid_accepted",
             Outcome::TokenizeError => "tokenize_error",
+            Outcome::Timeout => "timeout",
         }
     }
 }
 
-const OUTCOMES: [Outcome; 5] = [
+const OUTCOMES: [Outcome; 6] = [
     Outcome::Pass,
     Outcome::CompileError,
     Outcome::ValidRejected,
     Outcome::InvalidAccepted,
     Outcome::TokenizeError,
+    Outcome::Timeout,
 ];
+
+/// Whether `err` is the index's build time limit running out.
+fn is_timeout(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<maskwell::index::Error>(),
+            Some(maskwell::index::Error::Limit { setter: "time_limit", .. })
+        )
+    })
+}
 
 fn list_files(args: &MaskbenchArgs) -> Result<Vec<PathBuf>> {
     let mut dirs = Vec::new();
@@ -167,6 +184,11 @@ fn maskbench(args: &MaskbenchArgs) -> Result<std::process::ExitCode> {
     }
     let schema_config = args.schema_options.config();
     let mut config = Config::new().build_mode(args.build).parallel(args.threads > 1);
+    if args.time_limit > 0.0 {
+        let limit = Duration::try_from_secs_f64(args.time_limit)
+            .with_context(|| format!("--time-limit {} is not a duration", args.time_limit))?;
+        config = config.time_limit(Some(limit));
+    }
     if let Some(minimize) = args.minimize {
         config = config.minimize(minimize);
     }
@@ -182,7 +204,7 @@ fn maskbench(args: &MaskbenchArgs) -> Result<std::process::ExitCode> {
         None => None,
     };
     // Warm the vocabulary's shared token trie, as a server does once per model.
-    builder.build("a", &vocab).context("warming up")?;
+    Index::builder().build("a", &vocab).context("warming up")?;
 
     let mut ttfm: Vec<Duration> = Vec::new();
     let mut tbm: Vec<Duration> = Vec::new();
@@ -217,6 +239,19 @@ fn maskbench(args: &MaskbenchArgs) -> Result<std::process::ExitCode> {
                 Source::Schema { schema: schema.to_string(), regex: compiled.into_regex() };
             Ok(builder.build_with_source(source, &vocab)?)
         });
+        let mut fail = |outcome: Outcome, err: anyhow::Error| -> Result<()> {
+            let record = json!({
+                "file": path.file_name().map(|n| n.to_string_lossy()),
+                "subset": subset(path), "status": outcome.name(),
+                "error": format!("{err:#}"), "tests": tests.len(),
+            });
+            counts[outcome as usize] += 1;
+            with_tests += usize::from(!tests.is_empty());
+            if let Some(out) = &mut jsonl {
+                writeln!(out, "{record}")?;
+            }
+            Ok(())
+        };
         let (index, first_mask, at_first_mask) = match built {
             Ok(index) => {
                 let index = Arc::new(index);
@@ -225,31 +260,32 @@ fn maskbench(args: &MaskbenchArgs) -> Result<std::process::ExitCode> {
                 (index.clone(), first_mask, index.stats())
             }
             Err(err) => {
-                let record = json!({
-                    "file": path.file_name().map(|n| n.to_string_lossy()),
-                    "subset": subset(path), "status": Outcome::CompileError.name(),
-                    "error": format!("{err:#}"), "tests": tests.len(),
-                });
-                counts[Outcome::CompileError as usize] += 1;
-                with_tests += usize::from(!tests.is_empty());
-                if let Some(out) = &mut jsonl {
-                    writeln!(out, "{record}")?;
-                }
+                let outcome =
+                    if is_timeout(&err) { Outcome::Timeout } else { Outcome::CompileError };
+                fail(outcome, err)?;
                 continue;
             }
         };
-        ttfm.push(first_mask);
         let (index, load_time) = if args.via_file {
             let file = tempfile::NamedTempFile::new().context("creating a temporary index file")?;
-            index
+            let saved = index
                 .save(file.path())
-                .with_context(|| format!("saving the index of {}", path.display()))?;
+                .with_context(|| format!("saving the index of {}", path.display()));
+            if let Err(err) = saved {
+                if !is_timeout(&err) {
+                    return Err(err);
+                }
+                fail(Outcome::Timeout, err)?;
+                continue;
+            }
+            ttfm.push(first_mask);
             let t = Instant::now();
             let loaded = Arc::new(Index::load(file.path(), &vocab)?);
             let took = t.elapsed();
             load.push(took);
             (loaded, Some(took))
         } else {
+            ttfm.push(first_mask);
             (index, None)
         };
 
@@ -401,12 +437,13 @@ fn print_table(out: &mut impl std::io::Write, s: &Value) -> Result<()> {
     let outcomes = &s["outcomes"];
     writeln!(
         out,
-        "passing {}  compile errors {}  valid rejected {}  invalid accepted {}  tokenize errors {}",
+        "passing {}  compile errors {}  valid rejected {}  invalid accepted {}  tokenize errors {}  timeouts {}",
         n(&outcomes["pass"]),
         n(&outcomes["compile_error"]),
         n(&outcomes["valid_rejected"]),
         n(&outcomes["invalid_accepted"]),
         n(&outcomes["tokenize_error"]),
+        n(&outcomes["timeout"]),
     )?;
     const STATS: [&str; 8] = ["p25", "p50", "p75", "p90", "p99", "p99.9", "max", "avg"];
     let mut line = |name: &str, count: &str, cells: [String; 8]| -> std::io::Result<()> {

@@ -273,10 +273,19 @@ fn bench_maskbench_scores_files() {
     let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(summary["outcomes"]["pass"], 1, "{summary}");
     assert_eq!(summary["load_us"]["count"], 2, "{summary}");
+    // Out of time for the eager walk (built eagerly, or completed for the file): timeouts,
+    // counted apart from compile errors.
+    for extra in [&["--build", "eager"][..], &["--via-file"][..]] {
+        let run = bench(&[extra, &["--time-limit", "0.000000001", "--json"]].concat());
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(summary["outcomes"]["timeout"], 2, "{extra:?}: {summary}");
+        assert_eq!(summary["outcomes"]["compile_error"], 1, "{extra:?}: {summary}");
+    }
     // The text table names every figure.
     let run = bench(&[]);
     let table = text(&run.stdout);
-    for word in ["TTFM", "TBM", "p99.9", "passing 1", "compile errors 1"] {
+    for word in ["TTFM", "TBM", "p99.9", "passing 1", "compile errors 1", "timeouts 0"] {
         assert!(table.contains(word), "{word} missing from:\n{table}");
     }
     // Not a MaskBench file: an error naming it.

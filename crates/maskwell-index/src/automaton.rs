@@ -64,20 +64,27 @@ impl Automaton {
     /// lazy DFA falls back here without compiling the regex again).
     pub(crate) fn from_nfa(nfa: &thompson::NFA, config: &Config) -> Result<Automaton, Error> {
         let _span = tracing::debug_span!("dfa", nfa_states = nfa.states().len()).entered();
-        let dfa = dense::Builder::new()
-            .configure(
-                dense::Config::new()
-                    .start_kind(StartKind::Anchored)
-                    .match_kind(MatchKind::All)
-                    .byte_classes(true)
-                    .accelerate(false)
-                    .minimize(config.get_minimize())
-                    .dfa_size_limit(Some(config.get_dfa_size_limit()))
-                    .determinize_size_limit(Some(config.get_determinize_size_limit())),
-            )
-            .build_from_nfa(nfa)
-            .map_err(|e| dfa_error(&e, config))?;
-        Automaton::from_dfa(&dfa, config)
+        let determinize = |minimize: bool| {
+            dense::Builder::new()
+                .configure(
+                    dense::Config::new()
+                        .start_kind(StartKind::Anchored)
+                        .match_kind(MatchKind::All)
+                        .byte_classes(true)
+                        .accelerate(false)
+                        .minimize(minimize)
+                        .dfa_size_limit(Some(config.get_dfa_size_limit()))
+                        .determinize_size_limit(Some(config.get_determinize_size_limit())),
+                )
+                .build_from_nfa(nfa)
+                .map_err(|e| dfa_error(&e, config))
+        };
+        let automaton = Automaton::from_dfa(&determinize(false)?, config)?;
+        if !config.get_minimize() || automaton.dfa_states > config.get_minimize_limit() {
+            return Ok(automaton);
+        }
+        tracing::debug!(states = automaton.dfa_states, "minimizing");
+        Automaton::from_dfa(&determinize(true)?, config)
     }
 
     /// Converts a regex-automata dense DFA (which must support anchored starts) into a

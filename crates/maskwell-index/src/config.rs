@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 /// Settings and limits for building an [`Index`](crate::Index).
 ///
 /// Every limit turns a schema or regex that would take unbounded memory or time into an
@@ -23,8 +25,10 @@ pub struct Config {
     max_index_states: usize,
     index_size_limit: usize,
     minimize: bool,
+    minimize_limit: usize,
     parallel: bool,
     build_mode: BuildMode,
+    time_limit: Option<Duration>,
 }
 
 /// When the token-level rows of an [`Index`](crate::Index) are computed.
@@ -104,8 +108,10 @@ impl Default for Config {
             max_index_states: 1 << 20,
             index_size_limit: 1 << 30,
             minimize: true,
+            minimize_limit: 10_000,
             parallel: std::env::var("MASKWELL_PARALLEL").map_or(true, |v| v != "0"),
             build_mode: BuildMode::Eager,
+            time_limit: None,
         }
     }
 }
@@ -192,6 +198,24 @@ impl Config {
         self
     }
 
+    /// The largest DFA (in states that can reach a match) that [`Config::minimize`]
+    /// minimizes. Minimizing takes time superlinear in the DFA's size (minutes for a DFA of
+    /// a few hundred thousand states, longer than walking it), and it cannot be interrupted;
+    /// a bigger DFA is used as determinized. Small DFAs are determinized twice (once to
+    /// count, once minimized), which costs little next to walking their states. Default:
+    /// 10,000.
+    #[must_use]
+    pub fn minimize_limit(mut self, states: usize) -> Config {
+        self.minimize_limit = states;
+        self
+    }
+
+    /// See [`Config::minimize_limit`].
+    #[must_use]
+    pub fn get_minimize_limit(&self) -> usize {
+        self.minimize_limit
+    }
+
     /// Whether to walk the states of one breadth-first level in parallel on the current
     /// rayon pool. The result is identical either way. Default: `true`, unless the
     /// environment variable `MASKWELL_PARALLEL` is `0`.
@@ -214,6 +238,34 @@ impl Config {
     pub fn build_mode(mut self, mode: BuildMode) -> Config {
         self.build_mode = mode;
         self
+    }
+
+    /// The longest an eager token-level walk may take: a build (or
+    /// [`Index::to_eager`](crate::Index::to_eager)) still walking states when it runs out
+    /// fails with [`Error::Limit`](crate::Error) naming `time_limit`, instead of keeping a
+    /// caller waiting for minutes on a schema with tens of thousands of states. The clock
+    /// starts when the walk does; the DFA before it is bounded by its size limits. It is
+    /// checked before each state's walk, so it is overrun by at most one walk (about a
+    /// millisecond on a 128k vocabulary). Lazy rows, walked one at a time on demand, are not
+    /// limited by it. Default: `None` (no limit: precompiling offline may take long).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use maskwell_index::Config;
+    ///
+    /// let config = Config::new().time_limit(Some(Duration::from_secs(10)));
+    /// assert_eq!(config.get_time_limit(), Some(Duration::from_secs(10)));
+    /// ```
+    #[must_use]
+    pub fn time_limit(mut self, limit: Option<Duration>) -> Config {
+        self.time_limit = limit;
+        self
+    }
+
+    /// See [`Config::time_limit`].
+    #[must_use]
+    pub fn get_time_limit(&self) -> Option<Duration> {
+        self.time_limit
     }
 
     /// See [`Config::build_mode`].

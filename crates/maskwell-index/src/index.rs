@@ -444,17 +444,42 @@ impl Builder {
         let mut order = vec![automaton.start()];
         let mut rows: Vec<Row> = Vec::new();
         let mut transitions = 0usize;
+        let started = Instant::now();
+        let limit = config.get_time_limit();
+        let skipped = std::sync::atomic::AtomicBool::new(false);
+        // Past the time limit, states are left unwalked (and the build fails).
+        let walk = |w: &mut Walker, s: u32| {
+            if limit.is_some_and(|limit| started.elapsed() >= limit) {
+                skipped.store(true, std::sync::atomic::Ordering::Relaxed);
+                Row::default()
+            } else {
+                w.walk(automaton, trie, s)
+            }
+        };
         while rows.len() < order.len() {
             let frontier = &order[rows.len()..];
             let level: Vec<Row> = if config.get_parallel() && frontier.len() > 1 {
                 frontier
                     .par_iter()
-                    .map_init(|| Walker::new(trie, width), |w, &s| w.walk(automaton, trie, s))
+                    .map_init(|| Walker::new(trie, width), |w, &s| walk(w, s))
                     .collect()
             } else {
                 let mut w = Walker::new(trie, width);
-                frontier.iter().map(|&s| w.walk(automaton, trie, s)).collect()
+                frontier.iter().map(|&s| walk(&mut w, s)).collect()
             };
+            if skipped.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Error::Limit {
+                    limit: "build time limit",
+                    setter: "time_limit",
+                    detail: format!(
+                        "{} of at least {} states walked in {:.1?}, the limit is {:.1?}",
+                        rows.len(),
+                        order.len(),
+                        started.elapsed(),
+                        limit.unwrap_or_default()
+                    ),
+                });
+            }
             for row in &level {
                 transitions += row.tokens.len();
                 for &t in &row.next {

@@ -5,6 +5,7 @@
 //!   --lenient                 lenient mode
 //!   --unknown-format ignore   treat unknown formats as annotations
 //!   --additional-properties   open objects (additionalProperties defaults to true)
+//!   --max-regex-len N         Config::max_regex_len (default 1 MiB)
 //!   --whitespace flexible     Whitespace::Flexible { max_run: 4 } (default: spaced)
 //!   --filter TEXT             only files whose name contains TEXT
 //!   --files LIST              only the files named in LIST (one name per line)
@@ -76,6 +77,10 @@ fn main() {
                 }
             }
             "--additional-properties" => cfg = cfg.additional_properties(true),
+            "--max-regex-len" => {
+                let n = args.next().and_then(|n| n.parse().ok());
+                cfg = cfg.max_regex_len(n.expect("--max-regex-len takes a byte count"));
+            }
             "--whitespace" => {
                 if args.next().as_deref() == Some("flexible") {
                     cfg = cfg.whitespace(Whitespace::Flexible { max_run: 4 });
@@ -116,6 +121,8 @@ fn main() {
     let results: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
     let table: Mutex<BTreeMap<String, Row>> = Mutex::new(BTreeMap::new());
     let errors: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+    // Schema → regex compile times (µs): of files that compiled, and of those that failed.
+    let times: Mutex<(Vec<u128>, Vec<u128>)> = Mutex::new((Vec::new(), Vec::new()));
     let started = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..jobs.max(1) {
@@ -139,6 +146,10 @@ fn main() {
                 let mut error = String::new();
                 let mut dfa_us = 0;
                 let mut regex_len = 0;
+                {
+                    let mut t = times.lock().unwrap();
+                    if compiled.is_ok() { t.0.push(compile_us) } else { t.1.push(compile_us) }
+                }
                 match compiled {
                     Err(e) => {
                         status = "compile_error".into();
@@ -175,8 +186,9 @@ fn main() {
                                         if verbose {
                                             let at = m.live_prefix(&inst);
                                             let (head, tail) = inst.split_at(at);
-                                            let head = &head[head.floor_char_boundary(head.len().saturating_sub(80))..];
-                                            let tail = &tail[..tail.ceil_char_boundary(tail.len().min(40))];
+                                            let from = (head.len().saturating_sub(80)..head.len()).find(|&i| head.is_char_boundary(i)).unwrap_or(head.len());
+                                            let to = (tail.len().min(40)..=tail.len()).find(|&i| tail.is_char_boundary(i)).unwrap_or(tail.len());
+                                            let (head, tail) = (&head[from..], &tail[..to]);
                                             println!("VALID REJECTED {name} at byte {at}: …{head} ⟨HERE⟩ {tail}");
                                         }
                                     }
@@ -278,6 +290,23 @@ fn main() {
         tot.instances,
         started.elapsed().as_secs_f64()
     );
+    let (mut ok_times, mut err_times) = times.into_inner().unwrap();
+    for (what, t) in [("compiled", &mut ok_times), ("failed", &mut err_times)] {
+        t.sort_unstable();
+        let at = |q: f64| {
+            t.get(((q * t.len() as f64).ceil() as usize).clamp(1, t.len().max(1)) - 1)
+                .copied()
+                .unwrap_or(0)
+        };
+        println!(
+            "schema compile time, {what} ({} files): p50 {} µs, p90 {} µs, p99 {} µs, max {} µs",
+            t.len(),
+            at(0.5),
+            at(0.9),
+            at(0.99),
+            t.last().copied().unwrap_or(0)
+        );
+    }
     let mut errs: Vec<(String, u64)> = errors.into_inner().unwrap().into_iter().collect();
     errs.sort_by_key(|e| std::cmp::Reverse(e.1));
     println!("failures to compile (code keyword: files):");

@@ -2294,7 +2294,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
         let sep = self.ws.sep(depth);
         let members: (Lang, bool) = if opt_lo == 0 && opt_hi.is_none() {
             linear_chain(
-                &entries.iter().map(|e| (e.re.clone(), e.required)).collect::<Vec<_>>(),
+                &entries.iter().map(|e| (e.re.as_str(), e.required)).collect::<Vec<_>>(),
                 &sep,
             )
         } else if opt_lo > n_opt && extra.is_none() {
@@ -2302,7 +2302,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
         } else if opt_lo == 1 && opt_hi.is_none() && n_req == 0 {
             // Non-empty is enough; emptiness is excluded below (after extras).
             linear_chain(
-                &entries.iter().map(|e| (e.re.clone(), e.required)).collect::<Vec<_>>(),
+                &entries.iter().map(|e| (e.re.as_str(), e.required)).collect::<Vec<_>>(),
                 &sep,
             )
         } else {
@@ -2319,7 +2319,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 return Ok(None);
             }
             counted_chain(
-                &entries.iter().map(|e| (e.re.clone(), e.required)).collect::<Vec<_>>(),
+                &entries.iter().map(|e| (e.re.as_str(), e.required)).collect::<Vec<_>>(),
                 &sep,
                 lo,
                 hi,
@@ -2536,25 +2536,41 @@ fn refine_exclude(a: &Obj, b: &Obj) -> Option<Obj> {
 
 /// In-order members where optional ones may be skipped, in linear size. Returns the
 /// non-empty language and whether the empty sequence is allowed.
-fn linear_chain(entries: &[(String, bool)], sep: &str) -> (Lang, bool) {
-    let mut acc: Lang = None; // non-empty sequences so far
+///
+/// Each member `e` turns the chain `a` so far into `(?:a(?:, e)?|e)` (or `(?:a, e|e)` when
+/// required; the `|e` branch only while no required member came before). Written outward
+/// in, that nests a group per member around the chain, so the string is built as the
+/// count of groups to open plus a body appended in place: copying the chain at each member
+/// would cost time quadratic in the regex (seconds for objects of hundreds of members).
+fn linear_chain(entries: &[(&str, bool)], sep: &str) -> (Lang, bool) {
+    let mut opens = 0usize;
+    let mut body: Option<String> = None; // the non-empty sequences so far, less `opens` groups
     let mut can_empty = true;
     for (e, required) in entries {
-        let with_prev = acc.as_ref().map(|a| format!("{a}{sep}{e}"));
-        let first = if can_empty { Some(e.clone()) } else { None };
-        if *required {
-            acc = re::alt([with_prev, first]);
-            can_empty = false;
-        } else {
-            let skip_or_add = acc.as_ref().map(|a| format!("{a}{}", re::opt(&format!("{sep}{e}"))));
-            acc = re::alt([skip_or_add, first]);
+        match &mut body {
+            None => body = Some((*e).to_owned()),
+            Some(b) => {
+                if *required {
+                    b.push_str(sep);
+                    b.push_str(e);
+                } else {
+                    b.push_str(&re::opt(&format!("{sep}{e}")));
+                }
+                if can_empty {
+                    opens += 1;
+                    b.push('|');
+                    b.push_str(e);
+                    b.push(')');
+                }
+            }
         }
+        can_empty &= !*required;
     }
-    (acc, can_empty)
+    (body.map(|b| "(?:".repeat(opens) + &b), can_empty)
 }
 
 /// Like [`linear_chain`] but the number of optional members present is in `[lo, hi]`.
-fn counted_chain(entries: &[(String, bool)], sep: &str, lo: u64, hi: u64) -> (Lang, bool) {
+fn counted_chain(entries: &[(&str, bool)], sep: &str, lo: u64, hi: u64) -> (Lang, bool) {
     // state c -> (non-empty lang, empty allowed) for c optional members chosen so far.
     let hi = hi as usize;
     let mut states: Vec<(Lang, bool)> = vec![(None, false); hi + 1];
@@ -2565,7 +2581,7 @@ fn counted_chain(entries: &[(String, bool)], sep: &str, lo: u64, hi: u64) -> (La
             let (acc, empty) = &states[c];
             if *required {
                 let a = acc.as_ref().map(|a| format!("{a}{sep}{e}"));
-                let f = if *empty { Some(e.clone()) } else { None };
+                let f = if *empty { Some((*e).to_owned()) } else { None };
                 let (na, _) = &next[c];
                 next[c] = (re::alt([na.clone(), a, f]), false);
             } else {
@@ -2575,7 +2591,7 @@ fn counted_chain(entries: &[(String, bool)], sep: &str, lo: u64, hi: u64) -> (La
                 // take
                 if c < hi {
                     let a = acc.as_ref().map(|a| format!("{a}{sep}{e}"));
-                    let f = if *empty { Some(e.clone()) } else { None };
+                    let f = if *empty { Some((*e).to_owned()) } else { None };
                     let (na, ne) = &next[c + 1];
                     next[c + 1] = (re::alt([na.clone(), a, f]), *ne);
                 }
@@ -2636,9 +2652,48 @@ fn not_in_names(names: &[&str]) -> String {
 mod tests {
     use super::*;
 
+    /// The chain as first written: one alternation per member, copying the chain.
+    fn linear_chain_reference(entries: &[(&str, bool)], sep: &str) -> (Lang, bool) {
+        let mut acc: Lang = None;
+        let mut can_empty = true;
+        for (e, required) in entries {
+            let with_prev = acc.as_ref().map(|a| format!("{a}{sep}{e}"));
+            let first = if can_empty { Some((*e).to_owned()) } else { None };
+            if *required {
+                acc = re::alt([with_prev, first]);
+                can_empty = false;
+            } else {
+                let skip_or_add =
+                    acc.as_ref().map(|a| format!("{a}{}", re::opt(&format!("{sep}{e}"))));
+                acc = re::alt([skip_or_add, first]);
+            }
+        }
+        (acc, can_empty)
+    }
+
+    #[test]
+    fn chains_are_written_as_alternations_would_be() {
+        // Every mix of required and optional members up to 7 long.
+        for n in 0..=7usize {
+            for mask in 0..(1u32 << n) {
+                let names: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
+                let entries: Vec<(&str, bool)> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.as_str(), mask >> i & 1 == 1))
+                    .collect();
+                assert_eq!(
+                    linear_chain(&entries, ","),
+                    linear_chain_reference(&entries, ","),
+                    "{entries:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn chains() {
-        let e = |s: &str, r: bool| (s.to_string(), r);
+        let e = |s: &'static str, r: bool| (s, r);
         let (l, empty) = linear_chain(&[e("a", false), e("b", false)], ",");
         assert!(empty);
         assert_eq!(l.unwrap(), "(?:a(?:,b)?|b)");
