@@ -135,7 +135,9 @@ class LLGuidance(Engine):
             schema, defaults={"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
         )
         ok, message = ll.LLMatcher.validate_grammar(grammar, tok), None
-        if isinstance(ok, tuple):
+        if isinstance(ok, str):  # llguidance 1.x: the error message, empty when valid
+            ok, message = ok == "", ok
+        elif isinstance(ok, tuple):
             ok, message = ok
         if not ok:
             raise ValueError(message or "grammar rejected")

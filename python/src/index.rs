@@ -30,8 +30,10 @@ const INDEX_OPTIONS: &[&str] = &[
     "max_index_states",
     "index_size_limit",
     "minimize",
+    "minimize_limit",
     "parallel",
     "build",
+    "time_limit",
 ];
 
 /// Splits `options` into the index `Config` and the rest (schema options), rejecting
@@ -62,6 +64,22 @@ fn index_config<'py>(
             "max_index_states" => config.max_index_states(size()?),
             "index_size_limit" => config.index_size_limit(size()?),
             "minimize" => config.minimize(value.extract()?),
+            "minimize_limit" => config.minimize_limit(size()?),
+            "time_limit" => {
+                let seconds: Option<f64> = value.extract().map_err(|_| {
+                    PyTypeError::new_err("option time_limit must be seconds (a float) or None")
+                })?;
+                let limit = seconds
+                    .map(|s| {
+                        std::time::Duration::try_from_secs_f64(s).map_err(|_| {
+                            PyValueError::new_err(format!(
+                                "option time_limit must be a non-negative number of seconds, not {s}"
+                            ))
+                        })
+                    })
+                    .transpose()?;
+                config.time_limit(limit)
+            }
             "build" => {
                 let mode: String = value.extract().map_err(|_| {
                     PyTypeError::new_err(

@@ -34,6 +34,20 @@ def test_from_regex_options(tiny: maskwell.Vocabulary) -> None:
         maskwell.Index.from_regex("a", tiny, dfa_size_limit=-1)
 
 
+def test_time_limit(tiny: maskwell.Vocabulary) -> None:
+    """An eager walk out of time raises a limit error naming the option."""
+    with pytest.raises(maskwell.BuildError, match="time_limit") as err:
+        maskwell.Index.from_regex("[12]+", tiny, time_limit=1e-9)
+    assert err.value.kind == "limit"
+    roomy = maskwell.Index.from_regex("[12]+", tiny, time_limit=600.0, minimize_limit=0)
+    assert roomy.stats()["states"] >= maskwell.Index.from_regex("[12]+", tiny).stats()["states"]
+    assert maskwell.Index.from_regex("[12]+", tiny, time_limit=None).stats()["states"] > 0
+    with pytest.raises(ValueError, match="non-negative number of seconds"):
+        maskwell.Index.from_regex("a", tiny, time_limit=-1.0)
+    with pytest.raises(TypeError, match="seconds"):
+        maskwell.Index.from_regex("a", tiny, time_limit="soon")
+
+
 @pytest.mark.parametrize(
     ("regex", "options", "kind"),
     [

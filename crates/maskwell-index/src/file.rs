@@ -330,6 +330,7 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Index, Error> {
         forced_bytes,
         set_mask: Vec::new(),
         masks: Vec::new(),
+        mask_ranks: Vec::new(),
         eos_mask: Vec::new(),
         accepting: Vec::new(),
         info: BuildInfo {

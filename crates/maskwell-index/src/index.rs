@@ -23,6 +23,9 @@ use crate::{
 /// The next-state value of an end-of-sequence token: the sequence is finished.
 pub(crate) const FINISHED: u32 = u32::MAX;
 
+/// Words per counted block of a large set's bitmask (see `Index::mask_ranks`).
+const RANK_BLOCK: usize = 8;
+
 /// A state of an [`Index`]: a position in the language reached by a sequence of tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(transparent)]
@@ -192,6 +195,10 @@ pub struct Index {
     /// Derived: per set, the offset of its bitmask in `masks`, or `u32::MAX`.
     pub(crate) set_mask: Vec<u32>,
     pub(crate) masks: Vec<u32>,
+    /// Derived: per bitmask in `masks` (one per [`RANK_BLOCK`] words), how many of its bits
+    /// lie before each block: a token's position in a large set is then a popcount of a
+    /// few words away instead of a binary search over up to 128k tokens (17 cache misses).
+    pub(crate) mask_ranks: Vec<u32>,
     /// Derived: the end-of-sequence tokens as a bitmask (what a finished guide allows).
     pub(crate) eos_mask: Vec<u32>,
     pub(crate) accepting: Vec<bool>,
@@ -375,6 +382,7 @@ impl Builder {
             forced_bytes: Vec::new(),
             set_mask: Vec::new(),
             masks: Vec::new(),
+            mask_ranks: Vec::new(),
             eos_mask,
             accepting: Vec::new(),
             info,
@@ -598,6 +606,7 @@ fn assemble(
         next_states: Vec::new(),
         set_mask: Vec::new(),
         masks: Vec::new(),
+        mask_ranks: Vec::new(),
         eos_mask: Vec::new(),
         accepting: Vec::new(),
         forced_offsets: vec![0],
@@ -724,6 +733,7 @@ impl Index {
         let words = self.words();
         self.set_mask.clear();
         self.masks.clear();
+        self.mask_ranks.clear();
         for set in 0..self.num_sets() {
             let tokens = &self.set_tokens
                 [self.set_offsets[set] as usize..self.set_offsets[set + 1] as usize];
@@ -732,6 +742,11 @@ impl Index {
                 let start = self.masks.len();
                 self.masks.resize(start + words, 0);
                 scatter(&mut self.masks[start..], tokens);
+                let mut before = 0u32;
+                for block in self.masks[start..].chunks(RANK_BLOCK) {
+                    self.mask_ranks.push(before);
+                    before += block.iter().map(|w| w.count_ones()).sum::<u32>();
+                }
             } else {
                 self.set_mask.push(u32::MAX);
             }
@@ -906,11 +921,31 @@ impl Index {
             };
         }
         let s = self.check_state(state);
-        let pos = self.set(self.state_set[s]).binary_search(&token.as_u32()).ok()?;
+        let set = self.state_set[s];
+        let pos = match self.set_mask[set as usize] {
+            u32::MAX => self.set(set).binary_search(&token.as_u32()).ok()?,
+            offset => self.rank_in_mask(offset as usize, token.as_usize())?,
+        };
         match self.next_states[self.state_next[s] as usize + pos] {
             FINISHED => Some(Step::Finished),
             next => Some(Step::Continue(StateId(next))),
         }
+    }
+
+    /// The position of `token` in the set whose bitmask starts at `offset` in `masks`, or
+    /// `None` when the token is not in it.
+    #[inline]
+    fn rank_in_mask(&self, offset: usize, token: usize) -> Option<usize> {
+        let words = self.words();
+        let (word, bit) = (token / 32, 1u32 << (token % 32));
+        let mask = self.masks.get(offset..offset + words)?;
+        if mask.get(word)? & bit == 0 {
+            return None;
+        }
+        let block = word / RANK_BLOCK;
+        let before = self.mask_ranks[offset / words * words.div_ceil(RANK_BLOCK) + block];
+        let within: u32 = mask[block * RANK_BLOCK..word].iter().map(|w| w.count_ones()).sum();
+        Some((before + within + (mask[word] & (bit - 1)).count_ones()) as usize)
     }
 
     /// Whether the output may end in `state` (end-of-sequence is allowed there).
@@ -1044,6 +1079,7 @@ impl Index {
             + self.next_states.capacity()
             + self.set_mask.capacity()
             + self.masks.capacity()
+            + self.mask_ranks.capacity() * 4
             + self.eos_mask.capacity()
             + self.forced_offsets.capacity();
         words * 4

@@ -337,3 +337,44 @@ fn errors_carry_pointer_and_keyword() {
         .unwrap_err();
     assert_eq!(e.code(), "limit_exceeded");
 }
+
+/// Pathological schemas stop at a configured limit, with an error that names it, under the
+/// default configuration: nothing runs away.
+#[test]
+fn pathological_schemas_hit_a_limit() {
+    let mut deep = json!({"type": "integer"});
+    for _ in 0..300 {
+        deep = json!({"type": "array", "items": deep});
+    }
+    let huge_enum = json!({"enum": (0..20_000).collect::<Vec<_>>()});
+    let long_string = json!({"type": "string", "minLength": 5, "maxLength": 1_000_000});
+    let optional: serde_json::Map<String, serde_json::Value> =
+        (0..40).map(|i| (format!("p{i}"), json!({"type": "integer"}))).collect();
+    let counted =
+        json!({"type": "object", "properties": optional, "minProperties": 3, "maxProperties": 30});
+    // Every property refers to one big definition: inlined, the regex outgrows its limit.
+    let wide: serde_json::Map<String, serde_json::Value> =
+        (0..400).map(|i| (format!("p{i}"), json!({"$ref": "#/$defs/big"}))).collect();
+    let big: serde_json::Map<String, serde_json::Value> = (0..50)
+        .map(|i| (format!("field{i}"), json!({"type": "string", "maxLength": 20})))
+        .collect();
+    let blowup = json!({"type": "object", "properties": wide, "$defs": {"big": {"type": "object", "properties": big}}});
+    for (name, schema, limit) in [
+        ("deep nesting", deep, "max_nesting_depth"),
+        ("huge enum", huge_enum, "max_enum_size"),
+        ("many optional properties counted", counted, "minProperties"),
+        ("inlined references", blowup, "max_regex_len"),
+    ] {
+        let e = Compiler::new().compile(&schema).unwrap_err();
+        assert!(
+            e.to_string().contains(limit) || e.keyword() == Some(limit),
+            "{name}: {e} (code {})",
+            e.code()
+        );
+    }
+    // A maxLength past `max_repeat` is lowered to it (sound: fewer strings), and said so.
+    let c = Compiler::new().compile(&long_string).unwrap();
+    assert!(c.regex().contains("{5,1000}"), "{}", c.regex());
+    assert_eq!(c.warnings().len(), 1);
+    assert!(format!("{:?}", c.warnings()[0]).contains("max_repeat"), "{:?}", c.warnings());
+}

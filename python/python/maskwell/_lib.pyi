@@ -161,12 +161,14 @@ class Index:
 
         Options (all optional): ``regex_len_limit``, ``nfa_size_limit``,
         ``dfa_size_limit``, ``determinize_size_limit``, ``index_size_limit`` (bytes),
-        ``max_dfa_states``, ``max_index_states`` (counts), ``minimize``, ``parallel``
-        (bools), ``build`` (``"eager"``, the default: every state walked before the call
-        returns; ``"lazy"``: the start state now, every other state the first time a guide
-        reaches it, cached for all guides; ``"background"``: lazy, completed by a
-        background thread meanwhile). An unknown option raises ``TypeError``, an unknown
-        build mode ``ValueError``.
+        ``max_dfa_states``, ``max_index_states``, ``minimize_limit`` (counts: the largest DFA
+        that is minimized), ``minimize``, ``parallel`` (bools), ``build`` (``"eager"``, the
+        default: every state walked before the call returns; ``"lazy"``: the start state
+        now, every other state the first time a guide reaches it, cached for all guides;
+        ``"background"``: lazy, completed by a background thread meanwhile), ``time_limit``
+        (seconds the eager walk may take, or ``None``, the default: past it the build raises
+        :class:`BuildError` with ``kind == "limit"``). An unknown option raises
+        ``TypeError``, an unknown build mode or a negative time limit ``ValueError``.
 
         Raises :class:`BuildError`.
         """
