@@ -86,6 +86,14 @@ pub(crate) fn index_error(e: &maskwell::index::Error) -> PyErr {
         ErrorKind::Io | ErrorKind::BadFile | ErrorKind::VocabularyMismatch => {
             error::<IndexFileError>(py, code, e.to_string())
         }
+        ErrorKind::Snapshot => {
+            // The refused token's own error is the source: keep it in the message.
+            let message = match std::error::Error::source(e) {
+                Some(source) => format!("{e}: {source}"),
+                None => e.to_string(),
+            };
+            error::<GuideError>(py, code, message)
+        }
         _ => error::<BuildError>(py, code, e.to_string()),
     })
 }

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::buffers::Bitmask;
 use crate::errors::{
-    error, guard, guide_error, mask_error, panic_error, GuideError, InternalError,
+    error, guard, guide_error, index_error, mask_error, panic_error, GuideError, InternalError,
 };
 use crate::index::PyIndex;
 use crate::PARALLEL;
@@ -181,6 +181,21 @@ impl PyGuide {
     #[getter]
     fn index(&self, py: Python<'_>) -> Py<PyIndex> {
         self.index.clone_ref(py)
+    }
+
+    /// This guide's position as one line of JSON (see `Guide.restore`).
+    fn snapshot(&self, py: Python<'_>) -> PyResult<String> {
+        self.check(py)?;
+        Ok(self.inner.snapshot().to_json())
+    }
+
+    #[staticmethod]
+    fn restore(index: Bound<'_, PyIndex>, snapshot: &str) -> PyResult<PyGuide> {
+        let shared = index.get().inner.clone();
+        let restored = maskwell::Snapshot::from_json(snapshot)
+            .and_then(|s| Guide::restore(shared, &s))
+            .map_err(|e| index_error(&e))?;
+        Ok(PyGuide { inner: restored, index: index.unbind(), poisoned: false })
     }
 
     fn copy(&self, py: Python<'_>) -> PyResult<PyGuide> {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import threading
 
 import numpy as np
@@ -102,6 +103,32 @@ def test_copy_is_independent(sum_index: maskwell.Index) -> None:
     k = copy.copy(g)
     h.advance(PLUS)
     assert g.tokens == [ONE] and h.tokens == [ONE, PLUS] and k.tokens == [ONE]
+
+
+def test_snapshot_restores_the_guide(tiny: maskwell.Vocabulary, sum_index: maskwell.Index) -> None:
+    """A snapshot replays through the same index, also a lazy build of the same regex."""
+    g = maskwell.Guide(sum_index)
+    for t in [ONE, PLUS, TWO]:
+        g.advance(t)
+    text = g.snapshot()
+    assert json.loads(text)["tokens"] == [ONE, PLUS, TWO]
+    lazy = maskwell.Index.from_regex(r"[12](\+[12])*", tiny, build="lazy")
+    for index in [sum_index, lazy]:
+        h = maskwell.Guide.restore(index, text)
+        assert h.tokens == g.tokens
+        assert sorted(h.allowed_tokens().tolist()) == sorted(g.allowed_tokens().tolist())
+    g.advance(EOS)
+    assert maskwell.Guide.restore(sum_index, g.snapshot()).is_finished()
+    other = maskwell.Index.from_regex("[12]+", tiny)
+    with pytest.raises(maskwell.GuideError, match="another regex") as err:
+        maskwell.Guide.restore(other, text)
+    assert err.value.kind == "snapshot"
+    refused = json.loads(text)
+    refused["tokens"] = [ONE, ONE]
+    with pytest.raises(maskwell.GuideError, match="step 1.*not allowed"):
+        maskwell.Guide.restore(sum_index, json.dumps(refused))
+    with pytest.raises(maskwell.GuideError, match="not a guide snapshot"):
+        maskwell.Guide.restore(sum_index, "{}")
 
 
 def test_fill_bitmask_numpy(sum_index: maskwell.Index) -> None:

@@ -42,6 +42,9 @@ enum Command {
     Check(CheckArgs),
     /// Sample from a model (a local checkpoint or a random one) under a constraint.
     Generate(generate::GenerateArgs),
+    /// Restore a guide from a snapshot and show where it stands: the text so far, its
+    /// state, and what may come next.
+    Replay(ReplayArgs),
     /// Measure compile and mask times on a corpus (`bench maskbench DIR --tokenizer T`).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -226,6 +229,25 @@ struct CheckArgs {
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,
+    /// Write the guide's snapshot (where it stopped: at the refused token, or at the end)
+    /// to this file, for `maskwell replay`.
+    #[arg(long, value_name = "FILE")]
+    snapshot: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// The index file the snapshot was taken on (or one of the same regex and vocabulary).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    index: PathBuf,
+    #[command(flatten)]
+    vocab: VocabArgs,
+    /// The snapshot (as `maskwell check --snapshot` or `Guide::snapshot` write it).
+    #[arg(long, value_name = "FILE")]
+    snapshot: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -235,6 +257,7 @@ fn main() -> ExitCode {
         Command::Regex(args) => regex(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Check(args) => check(&args),
+        Command::Replay(args) => replay(&args),
         Command::Generate(args) => generate::generate(&args),
         Command::Bench(command) => bench::bench(&command),
     };
@@ -432,8 +455,16 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let shown = |id: TokenId| {
         String::from_utf8_lossy(vocab.token_bytes(id).unwrap_or_default()).into_owned()
     };
+    let save_snapshot = |guide: &Guide| -> Result<()> {
+        if let Some(path) = &args.snapshot {
+            std::fs::write(path, guide.snapshot().to_json() + "\n")
+                .with_context(|| format!("writing the snapshot to {}", path.display()))?;
+        }
+        Ok(())
+    };
     for (position, &token) in tokens.iter().enumerate() {
         if let Err(err) = guide.advance(token) {
+            save_snapshot(&guide)?;
             let allowed = guide.allowed_ids();
             let examples: Vec<String> = allowed
                 .iter()
@@ -469,6 +500,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         }
         offset += vocab.token_bytes(token).map_or(0, <[u8]>::len);
     }
+    save_snapshot(&guide)?;
     let complete = guide.is_accepting();
     if args.json {
         println!(
@@ -481,6 +513,50 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         println!("rejected: all {} tokens are allowed, but the text is incomplete (the end of sequence is not allowed after it)", tokens.len());
     }
     Ok(if complete { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn replay(args: &ReplayArgs) -> Result<ExitCode> {
+    let (_, vocab) = args.vocab.load()?;
+    let index = Arc::new(Index::load(&args.index, &vocab)?);
+    let text = std::fs::read_to_string(&args.snapshot)
+        .with_context(|| format!("reading {}", args.snapshot.display()))?;
+    let snapshot = maskwell::Snapshot::from_json(&text)
+        .with_context(|| format!("reading {}", args.snapshot.display()))?;
+    let guide = Guide::restore(index, &snapshot)
+        .with_context(|| format!("replaying {}", args.snapshot.display()))?;
+    let shown = |id: u32| {
+        String::from_utf8_lossy(vocab.token_bytes(TokenId::new(id)).unwrap_or_default())
+            .into_owned()
+    };
+    let so_far: String = snapshot.tokens.iter().map(|&t| shown(t)).collect();
+    let allowed = guide.allowed_ids();
+    let examples: Vec<String> = allowed
+        .iter()
+        .filter(|&&t| vocab.kind(TokenId::new(t)) == Some(TokenKind::Text))
+        .take(12)
+        .map(|&t| format!("{:?}", shown(t)))
+        .collect();
+    let state = guide.state().map(|s| s.as_u32());
+    if args.json {
+        println!(
+            "{}",
+            json!({"tokens": snapshot.tokens.len(), "text": so_far, "state": state,
+                   "finished": guide.is_finished(), "accepting": guide.is_accepting(),
+                   "allowed_count": allowed.len(), "allowed_examples": examples})
+        );
+    } else {
+        println!("replayed {} tokens: {so_far:?}", snapshot.tokens.len());
+        match state {
+            Some(s) => println!(
+                "state {s}{}; allowed next: {} tokens, e.g. {}",
+                if guide.is_accepting() { " (the output may end here)" } else { "" },
+                allowed.len(),
+                examples.join(" ")
+            ),
+            None => println!("the sequence has ended"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn stats_json(index: &Index, stats: &Stats) -> serde_json::Value {

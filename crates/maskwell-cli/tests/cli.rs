@@ -116,6 +116,54 @@ fn compile_inspect_check() {
     assert_eq!(json["accepted"], true);
 }
 
+/// `check --snapshot` records where a text was refused; `replay` restores that guide from
+/// the file and shows the same place.
+#[test]
+fn check_writes_a_snapshot_that_replay_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = compile(dir.path());
+    let tok = tokenizer();
+    let snapshot = dir.path().join("refused.json").display().to_string();
+    let run = maskwell(&[
+        "check",
+        "--index",
+        &index,
+        "--tokenizer",
+        &tok,
+        "--snapshot",
+        &snapshot,
+        "--text",
+        r#"{"name": "Ada", "age": 036}"#,
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
+    let run =
+        maskwell(&["replay", "--index", &index, "--tokenizer", &tok, "--snapshot", &snapshot]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let out = text(&run.stdout);
+    assert!(out.contains(r#"{\"name\": \"Ada\", \"age\": 0"#), "{out}");
+    assert!(out.contains(r#"allowed next: 1 tokens, e.g. "}""#), "{out}");
+    let run = maskwell(&[
+        "replay",
+        "--json",
+        "--index",
+        &index,
+        "--tokenizer",
+        &tok,
+        "--snapshot",
+        &snapshot,
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["text"], r#"{"name": "Ada", "age": 0"#);
+    assert_eq!(json["allowed_count"], 1);
+    assert_eq!(json["finished"], false);
+    // A snapshot that is not one: exit 2 with the file named.
+    std::fs::write(&snapshot, "{}").unwrap();
+    let run =
+        maskwell(&["replay", "--index", &index, "--tokenizer", &tok, "--snapshot", &snapshot]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("refused.json"), "{}", text(&run.stderr));
+}
+
 #[test]
 fn errors_exit_2_and_say_what_and_where() {
     let dir = tempfile::tempdir().unwrap();

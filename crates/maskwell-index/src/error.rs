@@ -66,6 +66,15 @@ pub enum Error {
         /// What is wrong, with the byte offset where it applies.
         reason: String,
     },
+    /// A guide [`Snapshot`](crate::Snapshot) could not be read or replayed.
+    #[error("{reason}")]
+    Snapshot {
+        /// What went wrong.
+        reason: String,
+        /// The guide's error when a replayed token was refused.
+        #[source]
+        source: Option<GuideError>,
+    },
 }
 
 /// The stable kind of an [`Error`] or [`GuideError`].
@@ -84,6 +93,8 @@ pub enum ErrorKind {
     Io,
     /// [`Error::BadFile`]
     BadFile,
+    /// [`Error::Snapshot`]
+    Snapshot,
     /// [`GuideError::NotAllowed`]
     TokenNotAllowed,
     /// [`GuideError::OutOfRange`]
@@ -109,6 +120,7 @@ impl ErrorKind {
             ErrorKind::VocabularyMismatch => "vocabulary_mismatch",
             ErrorKind::Io => "io",
             ErrorKind::BadFile => "bad_file",
+            ErrorKind::Snapshot => "snapshot",
             ErrorKind::TokenNotAllowed => "token_not_allowed",
             ErrorKind::TokenOutOfRange => "token_out_of_range",
             ErrorKind::Finished => "finished",
@@ -130,6 +142,7 @@ impl Error {
             Error::VocabularyMismatch { .. } => ErrorKind::VocabularyMismatch,
             Error::Io { .. } => ErrorKind::Io,
             Error::BadFile { .. } => ErrorKind::BadFile,
+            Error::Snapshot { .. } => ErrorKind::Snapshot,
         }
     }
 

@@ -58,6 +58,7 @@ mod guide;
 mod hybrid;
 mod index;
 mod lazy;
+mod snapshot;
 mod trie;
 mod walk;
 
@@ -67,3 +68,4 @@ pub use error::{Error, ErrorKind, GuideError};
 pub use file::FORMAT_VERSION;
 pub use guide::Guide;
 pub use index::{Builder, Index, Progress, Source, StateId, Stats, Step};
+pub use snapshot::{Snapshot, SNAPSHOT_FORMAT};

@@ -43,7 +43,7 @@ pub use maskwell_schema as schema;
 pub use maskwell_vocab as vocab;
 
 pub use maskwell_index::{
-    Automaton, Builder, Config, Guide, GuideError, Index, Source, StateId, Stats, Step,
+    Automaton, Builder, Config, Guide, GuideError, Index, Snapshot, Source, StateId, Stats, Step,
 };
 pub use maskwell_mask::{apply_bitmask, apply_bitmask_batch};
 #[cfg(feature = "candle")]

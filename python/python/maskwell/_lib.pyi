@@ -68,7 +68,7 @@ class IndexFileError(MaskwellError):
 
 class GuideError(MaskwellError):
     """A guide refused a token or an operation; its state is unchanged (kinds
-    ``token_not_allowed``, ``token_out_of_range``, ``finished``, ``rollback``)."""
+    ``token_not_allowed``, ``token_out_of_range``, ``finished``, ``rollback``, ``snapshot``)."""
 
 class MaskError(MaskwellError):
     """A bitmask or logits buffer is unusable (kinds ``type``, ``dtype``, ``shape``,
@@ -295,6 +295,21 @@ class Guide:
     @property
     def index(self) -> Index:
         """The index this guide walks."""
+
+    def snapshot(self) -> str:
+        """This guide's position as one line of JSON: the index's vocabulary fingerprint and
+        width, a hash of its regex, the tokens accepted so far. Log it with a failing request
+        and replay it later, or in another process, with :meth:`Guide.restore` (or
+        ``maskwell replay``)."""
+
+    @staticmethod
+    def restore(index: Index, snapshot: str) -> "Guide":
+        """A guide over ``index`` that has accepted the snapshot's tokens.
+
+        Raises :class:`IndexFileError` (kind ``vocabulary_mismatch``) for an index over another
+        vocabulary, :class:`GuideError` (kind ``snapshot``) for text that is not a snapshot, an
+        index of another regex, or a token the index refuses during the replay.
+        """
 
     def copy(self) -> "Guide":
         """An independent guide in the same state."""
