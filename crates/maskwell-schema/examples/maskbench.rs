@@ -6,6 +6,7 @@
 //!   --unknown-format ignore   treat unknown formats as annotations
 //!   --additional-properties   open objects (additionalProperties defaults to true)
 //!   --max-regex-len N         Config::max_regex_len (default 1 MiB)
+//!   --any-value-depth N       Config::any_value_depth (default 2)
 //!   --whitespace flexible     Whitespace::Flexible { max_run: 4 } (default: spaced)
 //!   --filter TEXT             only files whose name contains TEXT
 //!   --files LIST              only the files named in LIST (one name per line)
@@ -77,6 +78,10 @@ fn main() {
                 }
             }
             "--additional-properties" => cfg = cfg.additional_properties(true),
+            "--any-value-depth" => {
+                let n = args.next().and_then(|n| n.parse().ok());
+                cfg = cfg.any_value_depth(n.expect("--any-value-depth takes a depth"));
+            }
             "--max-regex-len" => {
                 let n = args.next().and_then(|n| n.parse().ok());
                 cfg = cfg.max_regex_len(n.expect("--max-regex-len takes a byte count"));
