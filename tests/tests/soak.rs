@@ -24,7 +24,7 @@ fn threads() -> Option<u64> {
 /// Compiles every schema in every build mode and decodes one pseudo-random path through
 /// each index (at most 64 tokens), filling the mask at every step.
 fn round(vocab: &Vocabulary, schemas: &[serde_json::Value], seed: u64) {
-    let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut rng = maskwell_test::XorShift::new(seed);
     let mut mask = vec![0u32; vocab.width().div_ceil(32)];
     for schema in schemas {
         let regex = maskwell::schema::Compiler::new().compile(schema).unwrap().into_regex();
@@ -40,12 +40,7 @@ fn round(vocab: &Vocabulary, schemas: &[serde_json::Value], seed: u64) {
                     break;
                 }
                 guide.fill_bitmask(&mut mask).unwrap();
-                let allowed = guide.allowed_ids();
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                let token = allowed[(rng % allowed.len() as u64) as usize];
-                guide.advance(TokenId::new(token)).unwrap();
+                guide.advance(TokenId::new(rng.pick(guide.allowed_ids()))).unwrap();
             }
         }
     }

@@ -452,9 +452,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let tokens = encode_continuation(&tokenizer, &vocab, &text)?;
     let mut guide = Guide::new(index.clone());
     let mut offset = 0usize;
-    let shown = |id: TokenId| {
-        String::from_utf8_lossy(vocab.token_bytes(id).unwrap_or_default()).into_owned()
-    };
+    let shown = |id: TokenId| token_text(&vocab, id);
     let save_snapshot = |guide: &Guide| -> Result<()> {
         if let Some(path) = &args.snapshot {
             std::fs::write(path, guide.snapshot().to_json() + "\n")
@@ -466,12 +464,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         if let Err(err) = guide.advance(token) {
             save_snapshot(&guide)?;
             let allowed = guide.allowed_ids();
-            let examples: Vec<String> = allowed
-                .iter()
-                .filter(|&&t| vocab.kind(TokenId::new(t)) == Some(TokenKind::Text))
-                .take(12)
-                .map(|&t| format!("{:?}", shown(TokenId::new(t))))
-                .collect();
+            let examples = allowed_examples(&vocab, allowed);
             let eos_allowed = allowed.iter().any(|&t| vocab.is_eos(TokenId::new(t)));
             if args.json {
                 println!(
@@ -515,6 +508,22 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     Ok(if complete { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// A token's bytes as text (lossy), for messages.
+fn token_text(vocab: &Vocabulary, id: TokenId) -> String {
+    String::from_utf8_lossy(vocab.token_bytes(id).unwrap_or_default()).into_owned()
+}
+
+/// Up to 12 of the allowed text tokens, quoted, for "allowed here" messages.
+fn allowed_examples(vocab: &Vocabulary, allowed: &[u32]) -> Vec<String> {
+    allowed
+        .iter()
+        .map(|&t| TokenId::new(t))
+        .filter(|&t| vocab.kind(t) == Some(TokenKind::Text))
+        .take(12)
+        .map(|t| format!("{:?}", token_text(vocab, t)))
+        .collect()
+}
+
 fn replay(args: &ReplayArgs) -> Result<ExitCode> {
     let (_, vocab) = args.vocab.load()?;
     let index = Arc::new(Index::load(&args.index, &vocab)?);
@@ -524,18 +533,9 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode> {
         .with_context(|| format!("reading {}", args.snapshot.display()))?;
     let guide = Guide::restore(index, &snapshot)
         .with_context(|| format!("replaying {}", args.snapshot.display()))?;
-    let shown = |id: u32| {
-        String::from_utf8_lossy(vocab.token_bytes(TokenId::new(id)).unwrap_or_default())
-            .into_owned()
-    };
-    let so_far: String = snapshot.tokens.iter().map(|&t| shown(t)).collect();
+    let so_far: String = guide.tokens().iter().map(|&t| token_text(&vocab, t)).collect();
     let allowed = guide.allowed_ids();
-    let examples: Vec<String> = allowed
-        .iter()
-        .filter(|&&t| vocab.kind(TokenId::new(t)) == Some(TokenKind::Text))
-        .take(12)
-        .map(|&t| format!("{:?}", shown(t)))
-        .collect();
+    let examples = allowed_examples(&vocab, allowed);
     let state = guide.state().map(|s| s.as_u32());
     if args.json {
         println!(

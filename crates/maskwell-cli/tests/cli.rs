@@ -17,6 +17,12 @@ fn tokenizer() -> String {
     maskwell_test::fixture(maskwell_test::BYTELEVEL4K).display().to_string()
 }
 
+/// `maskwell <command> --index INDEX --tokenizer <fixture> ARGS..`.
+fn on_index(command: &str, index: &str, args: &[&str]) -> Output {
+    let tok = tokenizer();
+    maskwell(&[&[command, "--index", index, "--tokenizer", &tok][..], args].concat())
+}
+
 fn compile(dir: &Path) -> String {
     let out = dir.join("person.mwi").display().to_string();
     let run = maskwell(&["compile", "--regex", REGEX, "--tokenizer", &tokenizer(), "-o", &out]);
@@ -57,43 +63,17 @@ fn compile_inspect_check() {
     assert_eq!(json["regex"], REGEX);
     assert!(json["states"].as_u64().unwrap() > 10);
 
-    let tok = tokenizer();
-    let run = maskwell(&[
-        "check",
-        "--index",
-        &index,
-        "--tokenizer",
-        &tok,
-        "--text",
-        r#"{"name": "Ada", "age": 36}"#,
-    ]);
+    let run = on_index("check", &index, &["--text", r#"{"name": "Ada", "age": 36}"#]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stdout));
     assert!(text(&run.stdout).starts_with("accepted"));
 
-    let run = maskwell(&[
-        "check",
-        "--index",
-        &index,
-        "--tokenizer",
-        &tok,
-        "--text",
-        r#"{"name": "Ada", "age": 036}"#,
-    ]);
+    let run = on_index("check", &index, &["--text", r#"{"name": "Ada", "age": 036}"#]);
     assert_eq!(run.status.code(), Some(1));
     let out = text(&run.stdout);
     assert!(out.starts_with("rejected at token") && out.contains(r#""3") at byte 24"#), "{out}");
     assert!(out.contains(r#"allowed here: 1 tokens, e.g. "}""#), "{out}");
 
-    let run = maskwell(&[
-        "check",
-        "--json",
-        "--index",
-        &index,
-        "--tokenizer",
-        &tok,
-        "--text",
-        r#"{"name": "Ada", "age": 3"#,
-    ]);
+    let run = on_index("check", &index, &["--json", "--text", r#"{"name": "Ada", "age": 3"#]);
     assert_eq!(run.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(json["accepted"], false);
@@ -101,16 +81,7 @@ fn compile_inspect_check() {
 
     let file = dir.path().join("doc.json");
     std::fs::write(&file, r#"{"name": "Bo", "age": 0}"#).unwrap();
-    let run = maskwell(&[
-        "check",
-        "--json",
-        "--index",
-        &index,
-        "--tokenizer",
-        &tok,
-        "--file",
-        &file.display().to_string(),
-    ]);
+    let run = on_index("check", &index, &["--json", "--file", &file.display().to_string()]);
     assert_eq!(run.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(json["accepted"], true);
@@ -122,44 +93,23 @@ fn compile_inspect_check() {
 fn check_writes_a_snapshot_that_replay_restores() {
     let dir = tempfile::tempdir().unwrap();
     let index = compile(dir.path());
-    let tok = tokenizer();
     let snapshot = dir.path().join("refused.json").display().to_string();
-    let run = maskwell(&[
-        "check",
-        "--index",
-        &index,
-        "--tokenizer",
-        &tok,
-        "--snapshot",
-        &snapshot,
-        "--text",
-        r#"{"name": "Ada", "age": 036}"#,
-    ]);
+    let refused = r#"{"name": "Ada", "age": 036}"#;
+    let run = on_index("check", &index, &["--snapshot", &snapshot, "--text", refused]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
-    let run =
-        maskwell(&["replay", "--index", &index, "--tokenizer", &tok, "--snapshot", &snapshot]);
+    let run = on_index("replay", &index, &["--snapshot", &snapshot]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     let out = text(&run.stdout);
     assert!(out.contains(r#"{\"name\": \"Ada\", \"age\": 0"#), "{out}");
     assert!(out.contains(r#"allowed next: 1 tokens, e.g. "}""#), "{out}");
-    let run = maskwell(&[
-        "replay",
-        "--json",
-        "--index",
-        &index,
-        "--tokenizer",
-        &tok,
-        "--snapshot",
-        &snapshot,
-    ]);
+    let run = on_index("replay", &index, &["--json", "--snapshot", &snapshot]);
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(json["text"], r#"{"name": "Ada", "age": 0"#);
     assert_eq!(json["allowed_count"], 1);
     assert_eq!(json["finished"], false);
     // A snapshot that is not one: exit 2 with the file named.
     std::fs::write(&snapshot, "{}").unwrap();
-    let run =
-        maskwell(&["replay", "--index", &index, "--tokenizer", &tok, "--snapshot", &snapshot]);
+    let run = on_index("replay", &index, &["--snapshot", &snapshot]);
     assert_eq!(run.status.code(), Some(2));
     assert!(text(&run.stderr).contains("refused.json"), "{}", text(&run.stderr));
 }

@@ -149,6 +149,10 @@ impl Error {
     pub(crate) fn bad_file(path: &std::path::Path, reason: impl Into<String>) -> Error {
         Error::BadFile { path: path.to_path_buf(), reason: reason.into() }
     }
+
+    pub(crate) fn snapshot(reason: impl Into<String>) -> Error {
+        Error::Snapshot { reason: reason.into(), source: None }
+    }
 }
 
 /// Why a [`Guide`](crate::Guide) refused an operation. The guide's state is unchanged.

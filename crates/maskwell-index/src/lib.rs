@@ -10,7 +10,8 @@
 //! into a dead end.
 //!
 //! Decoding is then a table look-up: [`Guide::fill_bitmask`] copies a ready bitmask,
-//! [`Guide::advance`] binary-searches one token.
+//! [`Guide::advance`] finds one token's next state (a popcount over a few bitmask words for
+//! a large token set, a binary search for a small one).
 //!
 //! A new schema need not wait for all of that: with [`BuildMode::Lazy`] the DFA is
 //! determinized on demand (regex-automata's lazy DFA) and only the start state is walked

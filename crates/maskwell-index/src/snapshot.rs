@@ -73,18 +73,13 @@ impl Snapshot {
     /// [`Error::Snapshot`] when the text is not a snapshot (with the line and column) or is
     /// of another format version.
     pub fn from_json(text: &str) -> Result<Snapshot, Error> {
-        let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| Error::Snapshot {
-            reason: format!("not a guide snapshot: {e}"),
-            source: None,
-        })?;
+        let snapshot: Snapshot = serde_json::from_str(text)
+            .map_err(|e| Error::snapshot(format!("not a guide snapshot: {e}")))?;
         if snapshot.format != SNAPSHOT_FORMAT {
-            return Err(Error::Snapshot {
-                reason: format!(
-                    "snapshot format {} is not supported (this version reads {SNAPSHOT_FORMAT})",
-                    snapshot.format
-                ),
-                source: None,
-            });
+            return Err(Error::snapshot(format!(
+                "snapshot format {} is not supported (this version reads {SNAPSHOT_FORMAT})",
+                snapshot.format
+            )));
         }
         Ok(snapshot)
     }
@@ -130,13 +125,10 @@ impl Guide {
         }
         let here = source_hash(&index);
         if snapshot.source != here {
-            return Err(Error::Snapshot {
-                reason: format!(
+            return Err(Error::snapshot(format!(
                     "the snapshot was taken on an index of another regex (source {}, this index {here})",
                     snapshot.source
-                ),
-                source: None,
-            });
+                )));
         }
         let mut guide = Guide::new(index);
         for (step, &token) in snapshot.tokens.iter().enumerate() {
@@ -146,14 +138,11 @@ impl Guide {
             })?;
         }
         if guide.is_finished() != snapshot.finished {
-            return Err(Error::Snapshot {
-                reason: format!(
-                    "the replayed sequence {} ended, the snapshot says it {}",
-                    if guide.is_finished() { "has" } else { "has not" },
-                    if snapshot.finished { "had" } else { "had not" }
-                ),
-                source: None,
-            });
+            return Err(Error::snapshot(format!(
+                "the replayed sequence {} ended, the snapshot says it {}",
+                if guide.is_finished() { "has" } else { "has not" },
+                if snapshot.finished { "had" } else { "had not" }
+            )));
         }
         Ok(guide)
     }

@@ -175,17 +175,13 @@ fn concurrent_guides_share_one_lazy_index() {
         for seed in 0..8u64 {
             let (eager, lazy) = (eager.clone(), lazy.clone());
             scope.spawn(move || {
-                let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                let mut rng = maskwell_test::XorShift::new(seed);
                 for _ in 0..40 {
                     let mut e = Guide::new(eager.clone());
                     let mut l = Guide::new(lazy.clone());
                     while !e.is_finished() {
                         assert_eq!(e.allowed_ids(), l.allowed_ids());
-                        let allowed = e.allowed_ids();
-                        rng ^= rng << 13;
-                        rng ^= rng >> 7;
-                        rng ^= rng << 17;
-                        let token = TokenId::new(allowed[(rng % allowed.len() as u64) as usize]);
+                        let token = TokenId::new(rng.pick(e.allowed_ids()));
                         e.advance(token).unwrap();
                         l.advance(token).unwrap();
                         assert_eq!(e.is_accepting(), l.is_accepting());

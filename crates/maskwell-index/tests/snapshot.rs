@@ -27,7 +27,7 @@ fn snapshots_restore_the_position_in_any_build() {
     let eager = build(BuildMode::Eager, REGEX, &vocab);
     let lazy = build(BuildMode::Lazy, REGEX, &vocab);
     for seed in 1..20u64 {
-        let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut rng = maskwell_test::XorShift::new(seed);
         let mut guide = Guide::new(eager.clone());
         loop {
             let text = guide.snapshot().to_json();
@@ -45,11 +45,7 @@ fn snapshots_restore_the_position_in_any_build() {
                 assert!(snapshot.finished && snapshot.state.is_none());
                 break;
             }
-            let allowed = guide.allowed_ids();
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            guide.advance(TokenId::new(allowed[(rng % allowed.len() as u64) as usize])).unwrap();
+            guide.advance(TokenId::new(rng.pick(guide.allowed_ids()))).unwrap();
         }
     }
 }

@@ -572,3 +572,28 @@ const STATIC_CORPUS: &[(&str, &str)] = &[
     ("sql_shell", "SELECT id, name FROM users WHERE name LIKE '%o''neil%';\n$ ls -la | grep \"*.rs\" && echo $HOME 2>&1 >/dev/null\n"),
     ("mixed_scripts", "Hello世界мир🌍 ١٢٣ ½ ² Ⅻ ﬁ"),
 ];
+
+/// A seeded xorshift generator for the tests' random walks: reproducible from the seed, no
+/// dependency.
+#[derive(Clone, Debug)]
+pub struct XorShift(u64);
+
+impl XorShift {
+    /// A generator for `seed` (any value; zero is mapped away from the fixed point).
+    #[must_use]
+    pub fn new(seed: u64) -> XorShift {
+        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// One of `items`, uniformly enough for a test.
+    ///
+    /// # Panics
+    ///
+    /// When `items` is empty.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        items[(self.0 % items.len() as u64) as usize]
+    }
+}
