@@ -27,6 +27,46 @@ use serde_json::json;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log compile stages and their timings to standard error (`-v` info, `-vv` debug,
+    /// `-vvv` trace; `RUST_LOG` overrides, e.g. `RUST_LOG=maskwell_index=trace`).
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// How logs are written: `text` or `json` (one object per line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Installs a subscriber writing to standard error when `-v` or `RUST_LOG` asks for logs;
+/// spans report their duration when they close.
+fn init_logging(verbose: u8, format: LogFormat) {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    let env = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
+    let directive = match (env, verbose) {
+        (Some(env), _) => env,
+        (None, 0) => return,
+        (None, 1) => "info".to_owned(),
+        (None, 2) => "debug".to_owned(),
+        (None, _) => "trace".to_owned(),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directive)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_span_events(FmtSpan::CLOSE)
+        .with_target(true);
+    // A subscriber installed already (never, in this binary) keeps its place.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 #[derive(Subcommand, Debug)]
@@ -45,6 +85,9 @@ enum Command {
     /// Restore a guide from a snapshot and show where it stands: the text so far, its
     /// state, and what may come next.
     Replay(ReplayArgs),
+    /// Say why a token is or is not allowed after a text: where the automaton stands, the
+    /// refused byte, what the schema expected there, and the allowed continuations.
+    Explain(ExplainArgs),
     /// Measure compile and mask times on a corpus (`bench maskbench DIR --tokenizer T`).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -236,6 +279,27 @@ struct CheckArgs {
 }
 
 #[derive(Args, Debug)]
+struct ExplainArgs {
+    /// The index file.
+    #[arg(long, short = 'i', value_name = "FILE")]
+    index: PathBuf,
+    #[command(flatten)]
+    vocab: VocabArgs,
+    /// The output so far, as bytes (not re-tokenized): the token is asked about after it.
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    text: String,
+    /// The token id, or `eos` for the first end-of-sequence token.
+    #[arg(long, value_name = "ID", required_unless_present = "token_text")]
+    token: Option<String>,
+    /// The token by its exact text instead (e.g. `--token-text '"name'`).
+    #[arg(long, value_name = "TEXT", conflicts_with = "token")]
+    token_text: Option<String>,
+    /// Print the explanation as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
 struct ReplayArgs {
     /// The index file the snapshot was taken on (or one of the same regex and vocabulary).
     #[arg(long, short = 'i', value_name = "FILE")]
@@ -252,12 +316,14 @@ struct ReplayArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose, cli.log_format);
     let result = match cli.command {
         Command::Compile(args) => compile(&args),
         Command::Regex(args) => regex(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Check(args) => check(&args),
         Command::Replay(args) => replay(&args),
+        Command::Explain(args) => explain(&args),
         Command::Generate(args) => generate::generate(&args),
         Command::Bench(command) => bench::bench(&command),
     };
@@ -488,6 +554,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
                     allowed.len(),
                     examples.join(" ")
                 );
+                if let Ok(why) = maskwell::explain_guide(&guide, &vocab, token) {
+                    print!("why: {why}");
+                }
             }
             return Ok(ExitCode::from(1));
         }
@@ -522,6 +591,53 @@ fn allowed_examples(vocab: &Vocabulary, allowed: &[u32]) -> Vec<String> {
         .take(12)
         .map(|t| format!("{:?}", token_text(vocab, t)))
         .collect()
+}
+
+/// The token an `explain` is about: an id, `eos`, or a token's exact text.
+fn parse_token(vocab: &Vocabulary, args: &ExplainArgs) -> Result<TokenId> {
+    if let Some(text) = &args.token_text {
+        return (0..vocab.width() as u32)
+            .map(TokenId::new)
+            .find(|&id| vocab.token_bytes(id) == Some(text.as_bytes()))
+            .with_context(|| format!("no token of the vocabulary is exactly {text:?}"));
+    }
+    match args.token.as_deref() {
+        Some("eos") => {
+            vocab.eos().first().copied().context("the vocabulary has no end-of-sequence token")
+        }
+        Some(id) => id
+            .parse::<u32>()
+            .map(TokenId::new)
+            .with_context(|| format!("--token {id:?} is not a token id (see --token-text)")),
+        None => anyhow::bail!("give --token or --token-text"),
+    }
+}
+
+fn explain(args: &ExplainArgs) -> Result<ExitCode> {
+    let (_, vocab) = args.vocab.load()?;
+    let index = Index::load(&args.index, &vocab)?;
+    let token = parse_token(&vocab, args)?;
+    let diagnosis = maskwell::explain(&index, &vocab, args.text.as_bytes(), token)?;
+    if args.json {
+        let mut json = diagnosis.to_json();
+        json["examples_text"] = json!(diagnosis
+            .explanation
+            .examples
+            .iter()
+            .map(|&t| token_text(&vocab, t))
+            .collect::<Vec<_>>());
+        println!("{json}");
+    } else {
+        print!("{diagnosis}");
+        let examples = allowed_examples(
+            &vocab,
+            &diagnosis.explanation.examples.iter().map(|t| t.as_u32()).collect::<Vec<_>>(),
+        );
+        if !examples.is_empty() {
+            println!("  example tokens: {}", examples.join(" "));
+        }
+    }
+    Ok(if diagnosis.explanation.is_allowed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn replay(args: &ReplayArgs) -> Result<ExitCode> {

@@ -292,3 +292,80 @@ fn bench_maskbench_scores_files() {
     assert_eq!(run.status.code(), Some(2));
     assert!(text(&run.stderr).contains("C---bad.json"), "{}", text(&run.stderr));
 }
+
+#[test]
+fn explain_names_the_refused_byte_and_the_schema_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("s.json");
+    std::fs::write(
+        &schema,
+        r##"{"type": "object", "properties": {"name": {"type": "string"},
+            "age": {"$ref": "#/$defs/age"}}, "required": ["name", "age"],
+            "$defs": {"age": {"type": "integer", "minimum": 0}}}"##,
+    )
+    .unwrap();
+    let index = dir.path().join("s.mwi").display().to_string();
+    let run = maskwell(&[
+        "-v",
+        "compile",
+        "--schema",
+        &schema.display().to_string(),
+        "--tokenizer",
+        &tokenizer(),
+        "-o",
+        &index,
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    // -v logs each compile stage with its duration.
+    let log = text(&run.stderr);
+    assert!(log.contains("schema") && log.contains("time.busy"), "{log}");
+
+    let prefix = r#"{"name": "Ada", "age": "#;
+    let run = on_index("explain", &index, &["--text", prefix, "--token-text", "-"]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
+    let out = text(&run.stdout);
+    assert!(out.contains("refused at its byte 0 (\"-\")"), "{out}");
+    assert!(out.contains("expected: one of [0-9]"), "{out}");
+    assert!(out.contains("output location: /age"), "{out}");
+    assert!(out.contains(r##"schema /$defs/age: {"type": "integer", "minimum": 0}"##), "{out}");
+
+    let run = on_index("explain", &index, &["--json", "--text", prefix, "--token-text", "1"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["allowed"], true);
+    assert_eq!(json["location"]["instance"], "/age");
+    assert!(json["allowed_tokens"].as_u64().unwrap() >= 10);
+
+    let run =
+        on_index("explain", &index, &["--json", "--text", r#"{"name": "Ada""#, "--token", "eos"]);
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["verdict"], "end_not_allowed");
+    assert_eq!(json["forced"], ", \"age\": ");
+
+    let run = on_index("explain", &index, &["--text", "{", "--token-text", "no such token text"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("no token of the vocabulary is exactly"));
+
+    // `check` says why when it refuses.
+    let run = on_index("check", &index, &["--text", r#"{"name": "Ada", "age": -1}"#]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(text(&run.stdout).contains("why: token"), "{}", text(&run.stdout));
+
+    // Logs as JSON lines.
+    let run = maskwell(&[
+        "--log-format",
+        "json",
+        "-vv",
+        "compile",
+        "--regex",
+        "[ab]+",
+        "--tokenizer",
+        &tokenizer(),
+        "-o",
+        &dir.path().join("r.mwi").display().to_string(),
+    ]);
+    assert!(run.status.success());
+    let first = text(&run.stderr).lines().next().unwrap_or_default().to_owned();
+    let line: serde_json::Value = serde_json::from_str(&first).expect("a JSON log line");
+    assert!(line.get("level").is_some(), "{first}");
+}

@@ -311,7 +311,10 @@ pub(crate) fn compile_nfa(pattern: &str, config: &Config) -> Result<thompson::NF
             ),
         });
     }
-    thompson::Compiler::new()
+    let span =
+        tracing::debug_span!("nfa", regex_len = pattern.len(), nfa_states = tracing::field::Empty);
+    let _entered = span.enter();
+    let nfa = thompson::Compiler::new()
         .syntax(syntax::Config::new().utf8(false).nest_limit(config.get_nest_limit()))
         .configure(
             thompson::Config::new()
@@ -319,7 +322,9 @@ pub(crate) fn compile_nfa(pattern: &str, config: &Config) -> Result<thompson::NF
                 .which_captures(thompson::WhichCaptures::None),
         )
         .build(pattern)
-        .map_err(nfa_error)
+        .map_err(nfa_error)?;
+    span.record("nfa_states", nfa.states().len());
+    Ok(nfa)
 }
 
 fn nfa_error(e: thompson::BuildError) -> Error {

@@ -75,6 +75,10 @@ pub enum Error {
         #[source]
         source: Option<GuideError>,
     },
+    /// An operation on a token or a guide that a [`Guide`](crate::Guide) would refuse too
+    /// (e.g. [`Index::explain`](crate::Index::explain) of a token outside the vocabulary).
+    #[error(transparent)]
+    Guide(#[from] GuideError),
 }
 
 /// The stable kind of an [`Error`] or [`GuideError`].
@@ -143,6 +147,7 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::BadFile { .. } => ErrorKind::BadFile,
             Error::Snapshot { .. } => ErrorKind::Snapshot,
+            Error::Guide(e) => e.kind(),
         }
     }
 

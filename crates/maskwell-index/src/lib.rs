@@ -54,6 +54,7 @@
 mod automaton;
 mod config;
 mod error;
+mod explain;
 mod file;
 mod guide;
 mod hybrid;
@@ -66,6 +67,7 @@ mod walk;
 pub use automaton::{Automaton, DEAD};
 pub use config::{BuildMode, Config};
 pub use error::{Error, ErrorKind, GuideError};
+pub use explain::{Explanation, Verdict};
 pub use file::FORMAT_VERSION;
 pub use guide::Guide;
 pub use index::{Builder, Index, Progress, Source, StateId, Stats, Step};

@@ -61,6 +61,7 @@ mod ecma;
 mod error;
 mod format;
 mod json;
+mod locate;
 mod number;
 mod re;
 mod resolve;
@@ -68,6 +69,7 @@ mod resolve;
 pub use config::{Config, Registry, RegistryDirectory, UnknownFormat, Whitespace};
 pub use error::{Error, ErrorKind, Warning, WarningKind};
 pub use json::{python_dumps, python_float, python_string};
+pub use locate::{locate, Expecting, Location, SchemaNode};
 
 use serde_json::Value;
 
@@ -126,6 +128,21 @@ impl Compiler {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn compile(&self, schema: &Value) -> Result<Compiled, Error> {
+        let span = tracing::info_span!(
+            "schema",
+            regex_len = tracing::field::Empty,
+            warnings = tracing::field::Empty
+        );
+        let _entered = span.enter();
+        let compiled = self.compile_inner(schema);
+        if let Ok(compiled) = &compiled {
+            span.record("regex_len", compiled.regex.len());
+            span.record("warnings", compiled.warnings.len());
+        }
+        compiled
+    }
+
+    fn compile_inner(&self, schema: &Value) -> Result<Compiled, Error> {
         let mut depth = self.config.get_max_recursion_depth();
         loop {
             let mut ctx = compile::Ctx::new(&self.config, schema, depth);

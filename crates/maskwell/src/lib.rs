@@ -37,13 +37,18 @@
 
 use std::sync::Arc;
 
+mod explain;
+
+pub use explain::{explain, explain_guide, Diagnosis};
+
 pub use maskwell_index as index;
 pub use maskwell_mask as mask;
 pub use maskwell_schema as schema;
 pub use maskwell_vocab as vocab;
 
 pub use maskwell_index::{
-    Automaton, Builder, Config, Guide, GuideError, Index, Snapshot, Source, StateId, Stats, Step,
+    Automaton, Builder, Config, Explanation, Guide, GuideError, Index, Snapshot, Source, StateId,
+    Stats, Step, Verdict,
 };
 pub use maskwell_mask::{apply_bitmask, apply_bitmask_batch};
 #[cfg(feature = "candle")]
