@@ -94,8 +94,25 @@ pub(crate) fn index_error(e: &maskwell::index::Error) -> PyErr {
             };
             error::<GuideError>(py, code, message)
         }
+        ErrorKind::TokenNotAllowed
+        | ErrorKind::TokenOutOfRange
+        | ErrorKind::Finished
+        | ErrorKind::Rollback
+        | ErrorKind::StateLimit => error::<GuideError>(py, code, e.to_string()),
         _ => error::<BuildError>(py, code, e.to_string()),
     })
+}
+
+/// Any error of the facade crate, as the exception its underlying crate's error maps to.
+pub(crate) fn maskwell_error(e: &maskwell::Error) -> PyErr {
+    match e {
+        maskwell::Error::Vocab(e) => vocab_error(e),
+        maskwell::Error::Index(e) => index_error(e),
+        maskwell::Error::Guide(e) => guide_error(*e),
+        maskwell::Error::Schema(e) => schema_error(e),
+        maskwell::Error::Mask(e) => mask_error(e.code(), e.to_string()),
+        other => Python::attach(|py| error::<BuildError>(py, other.code(), other.to_string())),
+    }
 }
 
 pub(crate) fn guide_error(e: maskwell::GuideError) -> PyErr {

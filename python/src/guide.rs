@@ -116,6 +116,25 @@ impl PyGuide {
         })
     }
 
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        vocab: &crate::vocab::PyVocabulary,
+        token: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.check(py)?;
+        let token = crate::index::explain_token(token, self.inner.index().width())?;
+        let vocab = vocab.inner.clone();
+        let guide = &self.inner;
+        let diagnosis = py.detach(|| {
+            guard(|| {
+                maskwell::explain_guide(guide, &vocab, token)
+                    .map_err(|e| crate::errors::maskwell_error(&e))
+            })
+        })?;
+        crate::index::diagnosis_to_py(py, &diagnosis)
+    }
+
     fn validate_tokens(&self, py: Python<'_>, tokens: Vec<i64>) -> PyResult<usize> {
         self.check(py)?;
         let width = self.inner.index().width();

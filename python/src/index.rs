@@ -222,6 +222,31 @@ impl PyIndex {
         Ok(PyBytes::new(py, &bytes))
     }
 
+    #[pyo3(signature = (vocab, text, token))]
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        vocab: &PyVocabulary,
+        text: &Bound<'py, PyAny>,
+        token: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let text: Vec<u8> = match text.cast::<PyString>() {
+            Ok(s) => s.to_cow()?.as_bytes().to_vec(),
+            Err(_) => {
+                text.extract().map_err(|_| PyTypeError::new_err("text must be str or bytes"))?
+            }
+        };
+        let token = explain_token(token, self.inner.width())?;
+        let vocab = vocab.inner.clone();
+        let diagnosis = py.detach(|| {
+            guard(|| {
+                maskwell::explain(&self.inner, &vocab, &text, token)
+                    .map_err(|e| crate::errors::maskwell_error(&e))
+            })
+        })?;
+        diagnosis_to_py(py, &diagnosis)
+    }
+
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.inner.stats();
         let d = PyDict::new(py);
@@ -299,4 +324,27 @@ impl PyIndex {
             self.inner.fingerprint()
         )
     }
+}
+
+/// A token id for `explain`: ids that do not fit 32 bits are out of range.
+pub(crate) fn explain_token(token: i64, width: usize) -> PyResult<maskwell::TokenId> {
+    u32::try_from(token).map(maskwell::TokenId::new).map_err(|_| {
+        Python::attach(|py| {
+            crate::errors::error::<crate::errors::GuideError>(
+                py,
+                "token_out_of_range",
+                format!("token {token} is outside the vocabulary of width {width}"),
+            )
+        })
+    })
+}
+
+/// A diagnosis as a dict: its JSON fields and `message`, the human-readable report.
+pub(crate) fn diagnosis_to_py<'py>(
+    py: Python<'py>,
+    diagnosis: &maskwell::Diagnosis,
+) -> PyResult<Bound<'py, PyAny>> {
+    let dict = crate::json_to_py(py, &diagnosis.to_json())?;
+    dict.set_item("message", diagnosis.to_string())?;
+    Ok(dict)
 }

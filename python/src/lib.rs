@@ -55,6 +55,26 @@ fn apply_bitmask_f32(
     })
 }
 
+/// A JSON value as the Python objects `json.loads` makes of it.
+pub(crate) fn json_to_py<'py>(
+    py: Python<'py>,
+    value: &serde_json::Value,
+) -> PyResult<Bound<'py, PyAny>> {
+    py.import("json")?.call_method1("loads", (value.to_string(),))
+}
+
+/// The process-wide counters and histograms (see `maskwell_index::metrics`).
+#[pyfunction]
+fn metrics(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    json_to_py(py, &maskwell::metrics::metrics().to_json())
+}
+
+/// Switches the process-wide counters on or off.
+#[pyfunction]
+fn set_metrics_enabled(enabled: bool) {
+    maskwell::metrics::set_enabled(enabled);
+}
+
 #[pymodule]
 fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -66,6 +86,8 @@ fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(guide::fill_bitmask_batch, m)?)?;
     m.add_function(wrap_pyfunction!(apply_bitmask_f32, m)?)?;
     m.add_function(wrap_pyfunction!(_set_parallel, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics, m)?)?;
+    m.add_function(wrap_pyfunction!(set_metrics_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(guide::_bench_fill_advance, m)?)?;
     Ok(())
 }

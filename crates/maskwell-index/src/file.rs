@@ -165,12 +165,15 @@ impl Index {
     /// As [`Index::load`], less the vocabulary check.
     pub fn load_unbound(path: impl AsRef<Path>) -> Result<Index, Error> {
         let path = path.as_ref();
+        let started = std::time::Instant::now();
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             action: "read",
             source,
         })?;
-        parse(&bytes, path)
+        let index = parse(&bytes, path)?;
+        crate::metrics::loaded(started.elapsed());
+        Ok(index)
     }
 
     /// Parses index file bytes and checks them against `vocab`.
@@ -179,8 +182,10 @@ impl Index {
     ///
     /// As [`Index::load`].
     pub fn from_bytes(bytes: &[u8], vocab: &Vocabulary) -> Result<Index, Error> {
+        let started = std::time::Instant::now();
         let index = parse(bytes, Path::new("<memory>"))?;
         index.check_vocabulary(vocab)?;
+        crate::metrics::loaded(started.elapsed());
         Ok(index)
     }
 

@@ -105,7 +105,15 @@ impl Guide {
     /// after an end-of-sequence token. The guide is unchanged.
     #[inline]
     pub fn advance(&mut self, token: TokenId) -> Result<Step, GuideError> {
-        let step = self.peek(token)?;
+        let step = match self.peek(token) {
+            Ok(step) => step,
+            Err(e) => {
+                if matches!(e, GuideError::NotAllowed { .. } | GuideError::Finished { .. }) {
+                    crate::metrics::token_rejected();
+                }
+                return Err(e);
+            }
+        };
         self.states.push(match step {
             Step::Continue(s) => s.as_u32(),
             Step::Finished => FINISHED,

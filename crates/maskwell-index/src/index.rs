@@ -270,6 +270,17 @@ impl Builder {
     /// As [`Automaton::from_regex`] and [`Builder::build_from_automaton`].
     pub fn build_with_source(&self, source: Source, vocab: &Vocabulary) -> Result<Index, Error> {
         let started = Instant::now();
+        let built = self.build_with_source_inner(source, vocab, started);
+        crate::metrics::compiled(started.elapsed(), built.is_ok());
+        built
+    }
+
+    fn build_with_source_inner(
+        &self,
+        source: Source,
+        vocab: &Vocabulary,
+        started: Instant,
+    ) -> Result<Index, Error> {
         let nfa = compile_nfa(source.regex(), &self.config)?;
         if self.config.get_build_mode() != BuildMode::Eager {
             if let Some(lazy) = self.build_hybrid(&nfa, vocab)? {
@@ -975,8 +986,9 @@ impl Index {
     #[inline]
     pub fn fill_bitmask(&self, state: StateId, out: &mut [u32]) -> Result<(), GuideError> {
         self.check_words(out)?;
+        crate::metrics::mask_fills(1);
         if let Some(lazy) = &self.lazy {
-            let row = lazy.row(state.0);
+            let row = lazy.row_for_mask(state.0);
             if let Some(failed) = row.failed {
                 return Err(guide_limit(state.0, failed));
             }
@@ -1003,6 +1015,7 @@ impl Index {
     /// [`GuideError::BufferSize`] when `out` does not have [`Index::words`] words.
     pub fn fill_eos_bitmask(&self, out: &mut [u32]) -> Result<(), GuideError> {
         self.check_words(out)?;
+        crate::metrics::mask_fills(1);
         out.copy_from_slice(&self.eos_mask);
         Ok(())
     }

@@ -390,14 +390,30 @@ impl Lazy {
     /// When `state` was never handed out by this index (states come from the index itself).
     #[inline]
     pub(crate) fn row(&self, state: u32) -> &LazyRow {
+        self.row_and_hit(state).0
+    }
+
+    /// As [`Lazy::row`], counting a row cache hit (for [`metrics`](crate::metrics)) when the
+    /// row was walked already.
+    #[inline]
+    pub(crate) fn row_for_mask(&self, state: u32) -> &LazyRow {
+        let (row, hit) = self.row_and_hit(state);
+        if hit {
+            crate::metrics::row_hit();
+        }
+        row
+    }
+
+    #[inline]
+    fn row_and_hit(&self, state: u32) -> (&LazyRow, bool) {
         let known = (state as usize) < self.num_states_hint();
         let slot = match self.slot(state) {
             Some(slot) if known => slot,
             _ => panic!("state {state} is not a state of this index"),
         };
         match slot.get() {
-            Some(row) => row,
-            None => slot.get_or_init(|| Box::new(self.walk(state))),
+            Some(row) => (row, true),
+            None => (slot.get_or_init(|| Box::new(self.walk(state))), false),
         }
     }
 
@@ -458,7 +474,9 @@ impl Lazy {
         self.built.fetch_add(1, Ordering::Relaxed);
         self.transitions.fetch_add(row.len(), Ordering::Relaxed);
         self.memory.fetch_add(memory, Ordering::Relaxed);
-        self.walk_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        let elapsed = started.elapsed();
+        self.walk_nanos.fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
+        crate::metrics::row_walked(elapsed);
         LazyRow {
             next: row,
             forced: forced.into_boxed_slice(),

@@ -60,6 +60,7 @@ mod guide;
 mod hybrid;
 mod index;
 mod lazy;
+pub mod metrics;
 mod snapshot;
 mod trie;
 mod walk;

@@ -42,6 +42,7 @@ mod explain;
 pub use explain::{explain, explain_guide, Diagnosis};
 
 pub use maskwell_index as index;
+pub use maskwell_index::metrics;
 pub use maskwell_mask as mask;
 pub use maskwell_schema as schema;
 pub use maskwell_vocab as vocab;

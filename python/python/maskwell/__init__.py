@@ -41,6 +41,8 @@ from ._lib import (
     VocabularyError,
     __version__,
     fill_bitmask_batch,
+    metrics,
+    set_metrics_enabled,
 )
 
 __all__ = [
@@ -60,6 +62,8 @@ __all__ = [
     "apply_bitmask",
     "bitmask_words",
     "fill_bitmask_batch",
+    "metrics",
+    "set_metrics_enabled",
 ]
 
 # rayon's worker threads do not survive fork(): a forked child builds and fills serially.

@@ -29,6 +29,8 @@ __all__ = [
     "apply_bitmask_f32",
     "build_profile",
     "fill_bitmask_batch",
+    "metrics",
+    "set_metrics_enabled",
 ]
 
 __version__: str
@@ -205,6 +207,20 @@ class Index:
     def to_bytes(self) -> bytes:
         """The bytes :meth:`save` writes."""
 
+    def explain(self, vocab: Vocabulary, text: Union[str, bytes], token: int) -> dict[str, Any]:
+        """Why ``token`` is or is not allowed after ``text`` (bytes of the output so far, not
+        re-tokenized), judged by the index's byte automaton. Keys: ``allowed``, ``verdict``
+        (``allowed``, ``byte_rejected``, ``text_rejected``, ``end_not_allowed``,
+        ``not_text``, ``dead_end``), ``rejected_offset`` and ``rejected_byte``, ``position``
+        and ``accepted_text`` (where the automaton stands), ``expected`` (the accepted bytes
+        there, as ranges), ``can_end``, ``forced``, ``allowed_tokens`` and ``examples``,
+        ``location`` (for schema indexes: ``instance`` pointer, ``expecting``, ``schemas``
+        with each node's ``pointer`` and ``summary``; else ``None``), ``summary`` and
+        ``message`` (the human-readable report). A diagnostic: it takes milliseconds.
+
+        Raises :class:`IndexFileError` (kind ``vocabulary_mismatch``) for another
+        vocabulary, :class:`GuideError` (kind ``token_out_of_range``) for a bad id."""
+
     def stats(self) -> dict[str, Any]:
         """Sizes and build timings: ``width``, ``states``, ``accepting_states``,
         ``transitions``, ``unique_sets``, ``dense_sets``, ``automaton_states``,
@@ -279,6 +295,12 @@ class Guide:
         :class:`MaskError`. A finished guide allows only the end-of-sequence tokens.
         """
 
+    def explain(self, vocab: Vocabulary, token: int) -> dict[str, Any]:
+        """Why ``token`` is or is not allowed next, after this guide's tokens: as
+        :meth:`Index.explain`, with the verdict and the allowed tokens from the index (which
+        can refuse a token the automaton accepts: verdict ``dead_end``) and ``state`` set.
+        Raises :class:`GuideError` (kind ``finished``) once the guide has ended."""
+
     def allowed_tokens(self) -> npt.NDArray[np.int32]:
         """The allowed token ids, increasing."""
 
@@ -324,6 +346,17 @@ def fill_bitmask_batch(guides: Sequence[Optional[Guide]], bitmask: _Bitmask) -> 
 def apply_bitmask_f32(logits: Any, bitmask: _Bitmask) -> None:
     """Masks float32 CPU logits in place (see :func:`maskwell.apply_bitmask`, which
     dispatches here)."""
+
+def metrics() -> dict[str, Any]:
+    """The process-wide counters: ``compiles``, ``compile_errors``, ``index_loads``,
+    ``mask_fills``, ``row_cache_hits``, ``rows_walked`` (lazy rows walked on demand),
+    ``rejected_tokens``, and the histograms ``compile_time``, ``load_time`` and
+    ``row_walk_time`` (dicts with ``count``, ``sum_us``, ``mean_us``, ``max_us``,
+    ``p50_us``, ``p99_us`` and power-of-two microsecond ``buckets``). Counts only grow."""
+
+def set_metrics_enabled(enabled: bool) -> None:
+    """Switches the counters on or off for the process (on by default; counting costs
+    well under 2% of a mask fill)."""
 
 def _set_parallel(enabled: bool) -> None: ...
 def _bench_fill_advance(guide: Guide, tokens: Sequence[int], bitmask: _Bitmask, repeats: int) -> float:
