@@ -108,6 +108,9 @@ const ARRAY_KW: &[&str] = &[
     "uniqueItems",
     "unevaluatedItems",
 ];
+/// At most this many narrowed alternatives for one `oneOf` branch (see `Ctx::exclude`).
+const MAX_ONE_OF_ALTERNATIVES: usize = 64;
+
 const STRING_KW: &[&str] = &["minLength", "maxLength", "pattern"];
 const NUMBER_KW: &[&str] =
     &["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"];
@@ -249,6 +252,8 @@ pub(crate) struct Ctx<'c, 'r> {
     nesting: usize,
     alternatives: usize,
     any_cache: HashMap<(usize, usize), String>,
+    /// Disjointness of string languages, for `oneOf`.
+    overlaps: crate::overlap::Overlaps,
 }
 
 impl<'c, 'r> Ctx<'c, 'r> {
@@ -268,6 +273,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
             nesting: 0,
             alternatives: 0,
             any_cache: HashMap::new(),
+            overlaps: crate::overlap::Overlaps::default(),
         }
     }
 
@@ -733,7 +739,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                         ));
                     }
                 }
-                "$patterns" => {
+                "$patterns" | "$notEnum" => {
                     let mut x = va.as_array().cloned().unwrap_or_default();
                     x.extend(vb.as_array().cloned().unwrap_or_default());
                     Value::Array(x)
@@ -920,10 +926,17 @@ impl<'c, 'r> Ctx<'c, 'r> {
             return self.if_then_else(m, &cond, &then, &els, ptr, depth);
         }
         if let Some(n) = m.remove("not") {
-            m = match self.apply_not(m, &n, ptr)? {
-                Some(m) => m,
-                None => return Ok(None),
-            };
+            let mut alts = self.apply_not(m, &n, ptr)?;
+            if alts.len() != 1 {
+                self.count_alternatives(alts.len(), ptr)?;
+                let mut out = Vec::new();
+                for a in alts {
+                    out.push(self.map(a, ptr, depth)?);
+                }
+                return Ok(re::alt(out));
+            }
+            let Some(narrowed) = alts.pop() else { return Ok(None) };
+            m = narrowed;
             if m.contains_key("anyOf") || m.contains_key("oneOf") || m.contains_key("not") {
                 return self.map(m, ptr, depth);
             }
@@ -948,9 +961,12 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 pushed += n;
                 maps.push(self.merge(base.clone(), e, &p)?);
             }
-            // Prove pairwise disjointness. Where it fails, refine both branches so that what
-            // each one generates fails the other one's original schema.
+            // Prove pairwise disjointness. Where it fails, narrow both branches so that what
+            // each one generates fails the other one's original schema: first by forbidding
+            // a property the other requires, else by the negations of the other (each
+            // branch becomes a union of narrowed alternatives).
             let orig = maps.clone();
+            let mut alts: Vec<Vec<Obj>> = maps.drain(..).map(|m| vec![m]).collect();
             for i in 0..orig.len() {
                 for j in (i + 1)..orig.len() {
                     if is_false_obj(&orig[i]) || is_false_obj(&orig[j]) {
@@ -959,11 +975,22 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     if self.disjoint(&orig[i], &orig[j]) {
                         continue;
                     }
-                    let ri = refine_exclude(&maps[i], &orig[j]);
-                    let rj = refine_exclude(&maps[j], &orig[i]);
+                    let ri: Option<Vec<Obj>> =
+                        alts[i].iter().map(|a| refine_exclude(a, &orig[j])).collect();
+                    let rj: Option<Vec<Obj>> =
+                        alts[j].iter().map(|a| refine_exclude(a, &orig[i])).collect();
                     if let (Some(ri), Some(rj)) = (ri, rj) {
-                        maps[i] = ri;
-                        maps[j] = rj;
+                        alts[i] = ri;
+                        alts[j] = rj;
+                        continue;
+                    }
+                    let p = format!("{ptr}/oneOf/{i}");
+                    let ni = self.exclude(&alts[i], &orig[j], &p);
+                    let p = format!("{ptr}/oneOf/{j}");
+                    let nj = self.exclude(&alts[j], &orig[i], &p);
+                    if let (Some(ni), Some(nj)) = (ni, nj) {
+                        alts[i] = ni;
+                        alts[j] = nj;
                         continue;
                     }
                     let reason = format!(
@@ -973,14 +1000,43 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 }
             }
             let mut out = Vec::new();
-            for (i, mm) in maps.drain(..).enumerate() {
+            for (i, branch) in alts.into_iter().enumerate() {
                 let p = format!("{ptr}/oneOf/{i}");
-                out.push(self.map(mm, &p, depth)?);
+                if branch.len() > 1 {
+                    self.count_alternatives(branch.len(), &p)?;
+                }
+                for mm in branch {
+                    out.push(self.map(mm, &p, depth)?);
+                }
             }
             Ok(re::alt(out))
         })();
         self.pop(pushed);
         result
+    }
+
+    /// `alts` narrowed to instances that fail `other`: each alternative merged with each
+    /// of `other`'s negations. `None` when some alternative has no negation to narrow it
+    /// by, or when the union would grow past [`MAX_ONE_OF_ALTERNATIVES`].
+    fn exclude(&mut self, alts: &[Obj], other: &Obj, ptr: &str) -> Option<Vec<Obj>> {
+        let mut out = Vec::new();
+        for a in alts {
+            let negs = self.negations(a, other);
+            if negs.is_empty() {
+                return None;
+            }
+            for n in negs {
+                // A negation that cannot be merged is left out: the branch only narrows.
+                match self.merge(a.clone(), n, ptr) {
+                    Ok(m) if !is_false_obj(&m) => out.push(m),
+                    _ => {}
+                }
+                if out.len() > MAX_ONE_OF_ALTERNATIVES {
+                    return None;
+                }
+            }
+        }
+        (!out.is_empty()).then_some(out)
     }
 
     fn if_then_else(
@@ -1021,12 +1077,17 @@ impl<'c, 'r> Ctx<'c, 'r> {
     /// Maps whose instances (within `base`) all fail `cond`. Their union need not cover
     /// all of `¬cond`: missing parts only make the regex smaller.
     fn negations(&mut self, base: &Obj, cond: &Obj) -> Vec<Obj> {
+        self.negations_at(base, cond, 0)
+    }
+
+    /// [`Ctx::negations`] at a nesting of property schemas (bounded: each level multiplies
+    /// the alternatives).
+    fn negations_at(&mut self, base: &Obj, cond: &Obj, depth: usize) -> Vec<Obj> {
         let mut out = Vec::new();
         if is_false_obj(cond) {
             out.push(Obj::new());
             return out;
         }
-        let only = |keys: &[&str]| cond.keys().all(|k| keys.contains(&k.as_str()));
         // Other types than the condition's.
         if let Some(t) = cond.get("type") {
             let ct = types_of(t);
@@ -1055,66 +1116,147 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 out.push(m);
             }
         }
-        // An object whose property value is outside the condition's enum.
-        if only(&["properties", "required", "type"]) {
-            if let Some(Value::Object(cp)) = cond.get("properties") {
-                for (name, cs) in cp {
-                    let Some(cenum) = self.enum_of(cs) else { continue };
-                    let bs = base
-                        .get("properties")
-                        .and_then(|p| p.get(name))
-                        .cloned()
-                        .unwrap_or(Value::Bool(true));
-                    let Some(benum) = self.enum_of(&bs) else { continue };
-                    let rest: Vec<Value> = benum
-                        .into_iter()
-                        .filter(|v| !cenum.iter().any(|c| json_eq(c, v)))
-                        .collect();
-                    if rest.is_empty() {
-                        continue;
-                    }
+        // An object with a property the condition forbids (closed objects).
+        if let Some(Value::Object(bp)) = base.get("properties") {
+            for (name, bs) in bp {
+                if *bs != Value::Bool(false) && forbids(cond, name) {
                     let mut m = Obj::new();
                     m.insert("type".into(), Value::Array(vec!["object".into()]));
                     m.insert("required".into(), Value::Array(vec![Value::String(name.clone())]));
-                    let mut p = Obj::new();
-                    let mut s = Obj::new();
-                    s.insert("enum".into(), Value::Array(rest));
-                    p.insert(name.clone(), Value::Object(s));
-                    m.insert("properties".into(), Value::Object(p));
                     out.push(m);
+                }
+            }
+        }
+        // A number beyond one of the condition's bounds.
+        let numeric = Types::bit("number").unwrap_or(0) | Types::bit("integer").unwrap_or(0);
+        let bt = base.get("type").map_or(Types::ALL, types_of);
+        let nt = Types(bt.norm().0 & numeric);
+        if !nt.is_empty() {
+            for (bound, beyond) in [
+                ("minimum", "exclusiveMaximum"),
+                ("exclusiveMinimum", "maximum"),
+                ("maximum", "exclusiveMinimum"),
+                ("exclusiveMaximum", "minimum"),
+            ] {
+                if let Some(v) = cond.get(bound).filter(|v| v.is_number()) {
+                    let mut m = Obj::new();
+                    m.insert("type".into(), nt.to_value());
+                    m.insert(beyond.into(), v.clone());
+                    out.push(m);
+                }
+            }
+        }
+        // A value outside the condition's enum (scalars: the emitter excludes those).
+        if let Some(Value::Array(vals)) = cond.get("enum") {
+            let scalars = vals.iter().all(|v| !v.is_array() && !v.is_object());
+            let constrained_string = bt.has("string")
+                && vals.iter().any(Value::is_string)
+                && ["pattern", "$patterns", "format", "minLength", "maxLength"]
+                    .iter()
+                    .any(|k| base.contains_key(*k));
+            if scalars && !constrained_string && !vals.is_empty() {
+                // As a keyword, not the emitter's `$notEnum`: it may land in a nested schema.
+                let mut e = Obj::new();
+                e.insert("enum".into(), Value::Array(vals.clone()));
+                let mut m = Obj::new();
+                m.insert("not".into(), Value::Object(e));
+                out.push(m);
+            }
+        }
+        // A string, an array shorter or longer than the condition allows.
+        for (ty, min, max) in
+            [("string", "minLength", "maxLength"), ("array", "minItems", "maxItems")]
+        {
+            if !bt.has(ty) {
+                continue;
+            }
+            let with = |keyword: &str, n: u64| {
+                let mut m = Obj::new();
+                m.insert("type".into(), Value::Array(vec![ty.into()]));
+                m.insert(keyword.into(), Value::from(n));
+                m
+            };
+            if let Some(n) = cond.get(min).and_then(as_u64).filter(|n| *n > 0) {
+                out.push(with(max, n - 1));
+            }
+            if let Some(n) = cond.get(max).and_then(as_u64) {
+                out.push(with(min, n + 1));
+            }
+        }
+        // An object with a property value that fails the condition's property schema. Not
+        // next to `unevaluatedProperties`: the property would count as evaluated.
+        if depth < 2 && !base.contains_key("unevaluatedProperties") {
+            if let Some(Value::Object(cp)) = cond.get("properties") {
+                for (name, cs) in cp.clone() {
+                    let bs = base
+                        .get("properties")
+                        .and_then(|p| p.get(&name))
+                        .cloned()
+                        .unwrap_or(Value::Bool(true));
+                    let (Some(bm), Some(cm)) = (self.expanded(&bs), self.expanded(&cs)) else {
+                        continue;
+                    };
+                    if is_false_obj(&bm) {
+                        continue;
+                    }
+                    for n in self.negations_at(&bm, &cm, depth + 1) {
+                        let mut m = Obj::new();
+                        m.insert("type".into(), Value::Array(vec!["object".into()]));
+                        m.insert(
+                            "required".into(),
+                            Value::Array(vec![Value::String(name.clone())]),
+                        );
+                        let mut p = Obj::new();
+                        p.insert(name.clone(), Value::Object(n));
+                        m.insert("properties".into(), Value::Object(p));
+                        out.push(m);
+                    }
                 }
             }
         }
         out
     }
 
-    /// The `enum` of a subschema (through one `$ref`), if it has one.
-    fn enum_of(&mut self, v: &Value) -> Option<Vec<Value>> {
-        let Value::Object(m) = v else { return None };
-        let (e, n) = self.expand(m, "").ok()?;
-        self.pop(n);
-        e.get("enum").and_then(Value::as_array).cloned()
+    /// A subschema with its `$ref`s expanded; `true` is the empty map, `false` the false map.
+    fn expanded(&mut self, v: &Value) -> Option<Obj> {
+        match v {
+            Value::Bool(true) => Some(Obj::new()),
+            Value::Bool(false) => Some(false_obj()),
+            Value::Object(m) => {
+                let (e, n) = self.expand(m, "").ok()?;
+                self.pop(n);
+                Some(e)
+            }
+            _ => None,
+        }
     }
 
-    fn apply_not(&mut self, mut m: Obj, n: &Value, ptr: &str) -> Result<Option<Obj>, Error> {
+    fn apply_not(&mut self, mut m: Obj, n: &Value, ptr: &str) -> Result<Vec<Obj>, Error> {
         let p = format!("{ptr}/not");
         let (nm, pushed) = self.expand_value(n, &p)?;
         self.pop(pushed);
         if is_false_obj(&nm) {
-            return Ok(Some(m));
+            return Ok(vec![m]);
         }
         if nm.is_empty() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         if let Some(Value::Array(bs)) = nm.get("anyOf") {
             if nm.len() == 1 {
+                // Not any of them: none of them, one after the other.
+                let mut alts = vec![m];
                 for b in bs.clone() {
-                    match self.apply_not(m, &b, ptr)? {
-                        Some(x) => m = x,
-                        None => return Ok(None),
+                    let mut next = Vec::new();
+                    for a in alts {
+                        next.extend(self.apply_not(a, &b, ptr)?);
                     }
+                    if next.len() > MAX_ONE_OF_ALTERNATIVES {
+                        self.unsupported(&p, "not", "too many alternatives to exclude")?;
+                        next.truncate(MAX_ONE_OF_ALTERNATIVES);
+                    }
+                    alts = next;
                 }
-                return Ok(Some(m));
+                return Ok(alts);
             }
         }
         // Enum-valued instances: filter.
@@ -1131,7 +1273,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 }
             }
             m.insert("enum".into(), Value::Array(keep));
-            return Ok(Some(m));
+            return Ok(vec![m]);
         }
         let keys: Vec<&str> = nm.keys().map(String::as_str).collect();
         if keys == ["type"] {
@@ -1144,12 +1286,15 @@ impl<'c, 'r> Ctx<'c, 'r> {
             }
             m.insert("type".into(), rest.to_value());
             if rest.is_empty() {
-                return Ok(None);
+                return Ok(Vec::new());
             }
-            return Ok(Some(m));
+            return Ok(vec![m]);
         }
         if keys.iter().all(|k| *k == "required" || *k == "type") {
-            if let Some(Value::Array(req)) = nm.get("required") {
+            // One required member: forbidding it is the whole complement over objects.
+            if let Some(Value::Array(req)) =
+                nm.get("required").filter(|r| r.as_array().is_some_and(|r| r.len() == 1))
+            {
                 if let Some(x) = req.first().and_then(Value::as_str) {
                     let nt = nm.get("type").map_or(Types::ALL, types_of);
                     if nt.has("object") {
@@ -1166,7 +1311,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                             mt.norm().0 & !nt.norm().0 | Types::bit("object").unwrap_or(0) & mt.0,
                         );
                         m.insert("type".into(), rest.to_value());
-                        return Ok(Some(m));
+                        return Ok(vec![m]);
                     }
                 }
             }
@@ -1177,7 +1322,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
             let mut cur = m.get("$notEnum").and_then(Value::as_array).cloned().unwrap_or_default();
             cur.extend(vals);
             m.insert("$notEnum".into(), Value::Array(cur));
-            return Ok(Some(m));
+            return Ok(vec![m]);
         }
         if keys == ["enum"] {
             let mt = m.get("type").map_or(Types::ALL, types_of);
@@ -1194,23 +1339,36 @@ impl<'c, 'r> Ctx<'c, 'r> {
             if ok {
                 let rest = Types(mt.norm().0 & !drop_types);
                 m.insert("type".into(), rest.to_value());
-                return Ok(Some(m));
+                return Ok(vec![m]);
             }
             // Non-string literals excluded by a string-only schema, and the like.
             if vals.iter().all(|v| !mt.admits(v)) {
-                return Ok(Some(m));
+                return Ok(vec![m]);
             }
         }
+        // Otherwise the union of what the compiler can write of the complement: each
+        // negation narrows `m` to instances that fail `not`'s schema.
+        let negs = self.negations(&m, &nm);
+        let mut out = Vec::new();
+        for n in negs {
+            match self.merge(m.clone(), n, &p) {
+                Ok(x) if !is_false_obj(&x) => out.push(x),
+                _ => {}
+            }
+        }
+        if !out.is_empty() && out.len() <= MAX_ONE_OF_ALTERNATIVES {
+            return Ok(out);
+        }
         self.unsupported(&p, "not", "the complement of this subschema is not expressible")?;
-        Ok(Some(m))
+        Ok(vec![m])
     }
 
     // -----------------------------------------------------------------------------------
     // Disjointness (for oneOf).
 
     fn disjoint(&mut self, a: &Obj, b: &Obj) -> bool {
-        let ta = a.get("type").map_or(Types::ALL, types_of);
-        let tb = b.get("type").map_or(Types::ALL, types_of);
+        let ta = self.value_types(a, 0);
+        let tb = self.value_types(b, 0);
         let common = ta.and(tb);
         if common.is_empty() {
             return true;
@@ -1228,6 +1386,20 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 if vals.iter().all(|v| self.check_map(v, other, 0) == Some(false)) {
                     return true;
                 }
+            }
+        }
+        let string = Types::bit("string").unwrap_or(0);
+        if common.0 == string {
+            // Only strings in common: their languages may still be disjoint.
+            let mut regexes = Vec::new();
+            for m in [a, b] {
+                match string_regexes(m) {
+                    Some(r) => regexes.extend(r),
+                    None => return false,
+                }
+            }
+            if self.overlaps.empty_intersection(regexes) == Some(true) {
+                return true;
             }
         }
         let obj = Types::bit("object").unwrap_or(0);
@@ -1254,6 +1426,39 @@ impl<'c, 'r> Ctx<'c, 'r> {
             }
         }
         false
+    }
+
+    /// The types an instance of `m` can have: its `type`, narrowed by an `enum` and by the
+    /// types of `anyOf`/`oneOf` branches.
+    fn value_types(&mut self, m: &Obj, depth: usize) -> Types {
+        let mut t = m.get("type").map_or(Types::ALL, types_of).norm();
+        if let Some(Value::Array(vals)) = m.get("enum") {
+            let of = vals.iter().fold(0, |acc, v| acc | Types::of_value(v).0);
+            t = Types(t.0 & of);
+        }
+        if depth < 4 {
+            for keyword in ["anyOf", "oneOf"] {
+                let Some(Value::Array(branches)) = m.get(keyword) else { continue };
+                let mut union = 0;
+                for b in branches.clone() {
+                    let bits = match &b {
+                        Value::Object(bm) => match self.expand(bm, "") {
+                            Ok((e, n)) => {
+                                let bits = self.value_types(&e, depth + 1).0;
+                                self.pop(n);
+                                bits
+                            }
+                            Err(_) => Types::ALL.0,
+                        },
+                        Value::Bool(false) => 0,
+                        _ => Types::ALL.0,
+                    };
+                    union |= bits;
+                }
+                t = Types(t.0 & Types(union).norm().0);
+            }
+        }
+        t
     }
 
     fn disjoint_values(&mut self, x: &Value, y: &Value) -> bool {
@@ -1789,6 +1994,9 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 );
             }
             nodes.push((node, p.clone(), *kw));
+        }
+        if max_len.is_some_and(|max| max < min_len) {
+            return Ok(None);
         }
         let any_node = || Node::Class(ecma::negate(&vec![]));
         let content: Lang = if nodes.is_empty() {
@@ -2488,6 +2696,33 @@ fn merge_arrays(a: &mut Obj, b: &Obj) {
         }
         _ => {}
     }
+}
+
+/// Regexes over the decoded value that every string instance of `m` matches (its
+/// patterns read as widely as any validator does, and its length bounds when small);
+/// formats and exclusions are left out, so the language is over-approximated, which is
+/// what a disjointness proof may use. `None`
+/// when a pattern does not parse.
+fn string_regexes(m: &Obj) -> Option<Vec<String>> {
+    const MAX_COUNTED: u64 = 128;
+    let mut out = Vec::new();
+    let patterns = m
+        .get("pattern")
+        .into_iter()
+        .chain(m.get("$patterns").and_then(Value::as_array).into_iter().flatten());
+    for p in patterns {
+        let node = ecma::parse_wide(p.as_str()?).ok()?;
+        out.push(ecma::to_value_regex(&node).ok()?);
+    }
+    let min = m.get("minLength").and_then(as_u64).unwrap_or(0);
+    let max = m.get("maxLength").and_then(as_u64);
+    if min <= MAX_COUNTED && max.is_none_or(|x| x <= MAX_COUNTED) && (min > 0 || max.is_some()) {
+        out.push(match max {
+            Some(max) => format!("(?s:.){{{min},{max}}}"),
+            None => format!("(?s:.){{{min},}}"),
+        });
+    }
+    Some(out)
 }
 
 /// Whether `m` (an object schema) forbids property `name`.

@@ -151,11 +151,25 @@ fn dot() -> Ranges {
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
+    /// Classes as the *union* of what ECMA-262 and Python mean (see [`parse_wide`]).
+    wide: bool,
 }
 
 /// Parses an ECMA-262 pattern (no flags).
 pub(crate) fn parse(src: &str) -> Result<Node, PatternError> {
-    let mut p = Parser { src, pos: 0 };
+    parse_with(src, false)
+}
+
+/// Parses a pattern with every class at its widest reading: `\d`, `\w` and their
+/// negations also match any non-ASCII character, `\s` is the union of both families'
+/// whitespace, `.` matches all but `\n`. A language that is a superset of what any
+/// validator accepts, for proofs of disjointness.
+pub(crate) fn parse_wide(src: &str) -> Result<Node, PatternError> {
+    parse_with(src, true)
+}
+
+fn parse_with(src: &str, wide: bool) -> Result<Node, PatternError> {
+    let mut p = Parser { src, pos: 0, wide };
     let n = p.disjunction(0)?;
     if p.pos < src.len() {
         return Err(perr(p.pos, "unbalanced `)`"));
@@ -282,6 +296,7 @@ impl Parser<'_> {
         Ok(match c {
             '^' => Node::Start,
             '$' => Node::End,
+            '.' if self.wide => Node::Class(negate(&vec![(0x0A, 0x0A)])),
             '.' => Node::Class(dot()),
             '(' => {
                 if self.eat("?:") {
@@ -333,7 +348,15 @@ impl Parser<'_> {
     fn class_escape(&mut self, start: usize, in_class: bool) -> Result<Ranges, PatternError> {
         let c = self.bump().ok_or_else(|| perr(start, "trailing backslash"))?;
         let one = |c: u32| Ok(vec![(c, c)]);
+        let non_ascii = vec![(0x80, MAX_CP)];
         match c {
+            'd' | 'w' if self.wide => {
+                Ok(normalize([if c == 'd' { digit() } else { word() }, non_ascii].concat()))
+            }
+            'D' if self.wide => Ok(negate(&digit())),
+            'W' if self.wide => Ok(negate(&word())),
+            's' if self.wide => Ok(negate(&not_space())),
+            'S' if self.wide => Ok(negate(&space())),
             'd' => Ok(digit()),
             'D' => Ok(ascii_not(&digit())),
             'w' => Ok(word()),
@@ -657,6 +680,48 @@ pub(crate) fn to_json_content(node: &Node, max_repeat: u32) -> Result<Lang, Patt
         ]));
     }
     Ok(re::alt(alts))
+}
+
+/// Translates a parsed pattern into a regex over the decoded string *value* that matches
+/// the whole value when the pattern finds a match in it (search semantics, `$` also
+/// before a final newline): for deciding whether two string schemas overlap, where JSON
+/// escapes do not matter. With [`parse_wide`] the language covers every validator's.
+pub(crate) fn to_value_regex(node: &Node) -> Result<String, PatternError> {
+    let mut alts = Vec::new();
+    for (start, body, end) in split_anchors(node)? {
+        let any = "(?s:.)*";
+        // Python's `$` also matches before a final newline.
+        alts.push(format!(
+            "{}(?:{}){}",
+            if start { "" } else { any },
+            value_regex(&body),
+            if end { "\\n?" } else { any }
+        ));
+    }
+    Ok(format!("(?:{})", alts.join("|")))
+}
+
+fn value_regex(node: &Node) -> String {
+    match node {
+        Node::Empty | Node::Start | Node::End => String::new(),
+        Node::Class(r) => {
+            // Surrogates are no characters of a decoded value.
+            let r = intersect(&normalize(r.clone()), &vec![(0, 0xD7FF), (0xE000, MAX_CP)]);
+            if r.is_empty() {
+                r"[^\x{0}-\x{10FFFF}]".to_owned()
+            } else {
+                print_class(&r)
+            }
+        }
+        Node::Concat(items) => items.iter().map(|n| format!("(?:{})", value_regex(n))).collect(),
+        Node::Alt(items) => {
+            format!("(?:{})", items.iter().map(value_regex).collect::<Vec<_>>().join("|"))
+        }
+        Node::Repeat(inner, min, max) => match max {
+            Some(max) => format!("(?:{}){{{min},{max}}}", value_regex(inner)),
+            None => format!("(?:{}){{{min},}}", value_regex(inner)),
+        },
+    }
 }
 
 fn has_anchor(n: &Node) -> bool {

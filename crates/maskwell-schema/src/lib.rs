@@ -63,6 +63,7 @@ mod format;
 mod json;
 mod locate;
 mod number;
+mod overlap;
 mod re;
 mod resolve;
 

@@ -77,13 +77,18 @@ fn is_atomic(s: &str) -> bool {
     false
 }
 
-/// `s{min,max}` (`max = None` is unbounded).
+/// A regex that matches no string.
+pub(crate) const NOTHING: &str = "[a&&b]";
+
+/// `s{min,max}` (`max = None` is unbounded; `min > max` matches nothing).
 pub(crate) fn rep(s: &str, min: u64, max: Option<u64>) -> String {
     if s.is_empty() {
         return String::new();
     }
     let g = group(s);
     match (min, max) {
+        // Fewer than `min` allowed: nothing matches (an empty class intersection).
+        (a, Some(b)) if a > b => NOTHING.to_owned(),
         (_, Some(0)) => String::new(),
         (0, None) => format!("{g}*"),
         (1, None) => format!("{g}+"),
@@ -111,6 +116,14 @@ pub(crate) fn lit(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repetitions() {
+        assert_eq!(rep("a", 0, Some(0)), "");
+        assert_eq!(rep("a", 2, Some(1)), NOTHING);
+        assert_eq!(rep("a", 1, Some(0)), NOTHING);
+        assert_eq!(rep("a", 2, Some(3)), "a{2,3}");
+    }
 
     #[test]
     fn atomic() {

@@ -378,3 +378,96 @@ fn pathological_schemas_hit_a_limit() {
     assert_eq!(c.warnings().len(), 1);
     assert!(format!("{:?}", c.warnings()[0]).contains("max_repeat"), "{:?}", c.warnings());
 }
+
+#[test]
+fn empty_length_ranges_match_nothing() {
+    fails(json!({"type": "string", "minLength": 1, "maxLength": 0}), "unsatisfiable");
+    // Only the empty-range alternative goes: the rest of the union stays.
+    check(
+        json!({"anyOf": [{"type": "string", "minLength": 2, "maxLength": 1}, {"type": "null"}]}),
+        &["null"],
+        &["\"\"", "\"a\""],
+    );
+}
+
+#[test]
+fn one_of_is_made_exclusive_by_negations() {
+    // Open objects overlap on `{}` and on objects without `kind`: each branch keeps only
+    // what the other rejects (its `kind` outside the other's enum).
+    check(
+        json!({"type": "object", "oneOf": [
+            {"properties": {"kind": {"enum": ["a"]}, "n": {"type": "integer"}}},
+            {"properties": {"kind": {"enum": ["a", "b"]}, "s": {"type": "string"}}}
+        ]}),
+        &[r#"{"kind": "b"}"#, r#"{"kind": "b", "s": "x"}"#],
+        &["{}", r#"{"kind": "a"}"#, r#"{"kind": "a", "s": "x"}"#],
+    );
+    // Closed objects without required members overlap only on `{}`.
+    check(
+        json!({"oneOf": [
+            {"type": "object", "properties": {"x": {"type": "boolean"}}, "additionalProperties": false},
+            {"type": "object", "properties": {"y": {"type": "boolean"}}, "additionalProperties": false}
+        ]}),
+        &[r#"{"x": true}"#, r#"{"y": false}"#],
+        &["{}"],
+    );
+    // Numbers: exactly one of `maximum: 2` and `maximum: 5` is (2, 5].
+    check(
+        json!({"type": "integer", "oneOf": [{"maximum": 2}, {"maximum": 5}]}),
+        &["3", "5"],
+        &["2", "0", "6"],
+    );
+    // A member shorter than the other branch allows.
+    check(
+        json!({"type": "object", "required": ["t"], "additionalProperties": false,
+               "properties": {"t": {"type": "string", "minLength": 1}, "r": {"type": "boolean"}},
+               "oneOf": [{"properties": {"r": {"enum": [false]}}}, {"properties": {"r": {"enum": [true, false]}}}]}),
+        &[r#"{"t": "a", "r": true}"#],
+        &[r#"{"t": "", "r": true}"#, r#"{"t": "a", "r": false}"#, r#"{"t": "a"}"#],
+    );
+}
+
+#[test]
+fn one_of_string_branches_are_proven_disjoint_by_their_languages() {
+    check(
+        json!({"type": "string", "oneOf": [{"pattern": "^https?://"}, {"pattern": "^git://"}]}),
+        &[r#""https://x""#, r#""git://x""#],
+        &[r#""ftp://x""#],
+    );
+    // Lower- and upper-case hex share the all-digit strings: not provably exclusive.
+    fails(
+        json!({"type": "string", "oneOf": [{"pattern": "^[0-9a-f]{4}$"}, {"pattern": "^[0-9A-F]{4}$"}]}),
+        "unsupported_keyword",
+    );
+    // Disjoint by a property's pattern.
+    check(
+        json!({"oneOf": [
+            {"type": "object", "required": ["class"], "additionalProperties": false,
+             "properties": {"class": {"type": "string", "pattern": "^configure$"}}},
+            {"type": "object", "required": ["class"], "additionalProperties": false,
+             "properties": {"class": {"type": "string", "pattern": "^contextualize$"}}}
+        ]}),
+        &[r#"{"class": "configure"}"#, r#"{"class": "contextualize"}"#],
+        &[r#"{"class": "other"}"#],
+    );
+}
+
+#[test]
+fn not_is_written_as_the_union_of_negations() {
+    check(
+        json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+               "not": {"required": ["a", "b"]}}),
+        &["{}", r#"{"a": "x"}"#, r#"{"b": "y"}"#],
+        &[r#"{"a": "x", "b": "y"}"#],
+    );
+    check(
+        json!({"type": "array", "items": {"type": "integer"}, "not": {"maxItems": 0}}),
+        &["[1]", "[1, 2]"],
+        &["[]"],
+    );
+    check(
+        json!({"items": {"not": {"type": "string", "enum": ["x"]}}, "type": "array"}),
+        &["[]", r#"["y"]"#, "[1]"],
+        &[r#"["x"]"#],
+    );
+}
