@@ -1959,6 +1959,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
         }
         if let Some(f) = m.get("format").and_then(Value::as_str) {
             match crate::format::pattern(f) {
+                Some(p) if p.is_empty() => {}
                 Some(p) => patterns.push((p, "format")),
                 None if crate::format::is_numeric_format(f) => {}
                 None => match self.cfg.get_unknown_format() {

@@ -1,6 +1,11 @@
 //! `format` values, each translated to an anchored ECMA-262 pattern that only matches
 //! strings every common validator accepts (a sound subset where the full grammar is too
 //! large, e.g. no leap seconds and only `T`/`Z` in upper case).
+//!
+//! Besides the JSON Schema formats, three OpenAPI ones are known (`byte`: padded base64,
+//! `binary` and `password`: any string) and `url` is read as `uri`. The internationalized
+//! formats (`iri`, `iri-reference`, `idn-email`, `idn-hostname`) are generated as their
+//! ASCII forms, which every validator accepts as internationalized ones too.
 
 const DATE: &str = r"\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))|(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29";
 const TIME: &str =
@@ -13,8 +18,10 @@ const TLD: &str =
 const SEG_CHAR: &str = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})";
 const QF_CHAR: &str = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})";
 const H16: &str = "[0-9a-fA-F]{1,4}";
+const POINTER: &str = "(?:/(?:[^~/]|~[01])*)*";
 
-/// The anchored pattern for a known string `format`, or `None` if it is unknown.
+/// The anchored pattern for a known string `format` (empty for a format that allows any
+/// string), or `None` if it is unknown.
 pub(crate) fn pattern(format: &str) -> Option<String> {
     let host = format!("(?:{LABEL}\\.){{0,2}}{TLD}");
     let uri = format!(
@@ -43,7 +50,25 @@ pub(crate) fn pattern(format: &str) -> Option<String> {
         "uri-reference" => format!(
             "^(?:{uri}|/?[A-Za-z0-9._~!$&'()*+,;=@-]+(?:/{SEG_CHAR}*)*(?:\\?{QF_CHAR}*)?(?:#{QF_CHAR}*)?|#{QF_CHAR}*)$"
         ),
-        "json-pointer" => "^(?:/(?:[^~/]|~[01])*)*$".into(),
+        "json-pointer" => format!("^{POINTER}$"),
+        "relative-json-pointer" => format!("^(?:0|[1-9][0-9]{{0,8}})(?:#|{POINTER})$"),
+        // RFC 6570: literals (no `'`, `%` only as an escape) and `{name}` expressions
+        // with an optional operator and comma-separated variables.
+        "uri-template" => {
+            let var = "[A-Za-z0-9_]+(?:\\*|:[1-9][0-9]{0,3})?";
+            format!(
+                "^(?:[A-Za-z0-9._~!$&()*+,;=:@/?#\\[\\]-]|%[0-9A-Fa-f]{{2}}|\\{{[+#./;?&]?{var}(?:,{var})*\\}})*$"
+            )
+        }
+        // OpenAPI: base64 with padding, and two formats that are hints about any string.
+        "byte" => "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$".into(),
+        "binary" | "password" => String::new(),
+        // A common spelling of `uri`, asserted by no validator.
+        "url" => format!("^{uri}$"),
+        "iri" => return pattern("uri"),
+        "iri-reference" => return pattern("uri-reference"),
+        "idn-email" => return pattern("email"),
+        "idn-hostname" => return pattern("hostname"),
         _ => return None,
     };
     Some(p)
@@ -52,18 +77,7 @@ pub(crate) fn pattern(format: &str) -> Option<String> {
 /// Formats that validators assert but this crate cannot generate: never ignored, even with
 /// `UnknownFormat::Ignore`.
 pub(crate) fn is_asserted_elsewhere(format: &str) -> bool {
-    matches!(
-        format,
-        "regex"
-            | "iri"
-            | "iri-reference"
-            | "uri-template"
-            | "idn-email"
-            | "idn-hostname"
-            | "relative-json-pointer"
-            | "date-time-local"
-            | "color"
-    )
+    matches!(format, "regex" | "date-time-local" | "color")
 }
 
 /// Formats that only describe non-string instances (OpenAPI numeric formats): they never
@@ -140,5 +154,22 @@ mod tests {
         assert!(!ok("hostname", "xn--hello-txk"));
         assert!(ok("hostname", "a-b.c-d.com"));
         assert!(ok("time", "12:00:00Z"));
+        assert!(ok("relative-json-pointer", "0"));
+        assert!(ok("relative-json-pointer", "1/a~0b"));
+        assert!(ok("relative-json-pointer", "2#"));
+        assert!(!ok("relative-json-pointer", "01/a"));
+        assert!(!ok("relative-json-pointer", "-1"));
+        assert!(!ok("relative-json-pointer", "0##"));
+        assert!(ok("uri-template", "http://example.com/{user}/items{?page,limit}"));
+        assert!(ok("uri-template", "/search{?q*}"));
+        assert!(!ok("uri-template", "http://example.com/{term"));
+        assert!(!ok("uri-template", "it's"));
+        assert!(ok("byte", "U3dhZ2dlciByb2Nrcw=="));
+        assert!(ok("byte", ""));
+        assert!(!ok("byte", "U3dhZ2dlciByb2Nrcw="));
+        assert!(ok("binary", "\u{0}anything"));
+        assert!(ok("url", "https://example.com/x"));
+        assert!(ok("iri", "https://example.com/x"));
+        assert!(ok("idn-hostname", "example.com"));
     }
 }

@@ -97,6 +97,20 @@ fn formats() {
     check_with(cfg, json!({"type": "string", "format": "no-such-format"}), &[r#""x""#], &["1"]);
     // OpenAPI numeric formats bound integers.
     check(json!({"type": "integer", "format": "int32"}), &["2147483647"], &["2147483648"]);
+    // OpenAPI string formats: padded base64, and hints that allow any string.
+    check(json!({"format": "byte"}), &[r#""U3dhZ2dlcg==""#, r#""""#], &[r#""U3dhZ2dlcg=""#]);
+    check(json!({"type": "string", "format": "password"}), &[r#""any thing""#], &["1"]);
+    check(
+        json!({"type": "string", "format": "relative-json-pointer"}),
+        &[r#""0""#, r#""1/a~1b""#, r#""2#""#],
+        &[r#""01""#, r#""/a""#],
+    );
+    check(
+        json!({"type": "string", "format": "uri-template"}),
+        &[r#""https://example.com/{user}{?page,limit}""#],
+        &[r#""https://example.com/{user""#],
+    );
+    check(json!({"format": "idn-hostname"}), &[r#""example.com""#], &[r#""-x.com""#]);
 }
 
 #[test]
