@@ -24,6 +24,7 @@ use crate::re::{self, Lang};
 use crate::resolve::{escape_ptr, Loc, Resolver};
 
 mod check;
+mod derive;
 mod fit;
 
 #[cfg(test)]
@@ -1927,6 +1928,27 @@ impl<'c, 'r> Ctx<'c, 'r> {
 
     // ---- strings
 
+    /// The intersection of two patterns where it can be written as one: a pattern that
+    /// only restricts the character set, one that fixes a finite prefix or set of words
+    /// (by derivatives), one that the other implies, or one disjoint from the other
+    /// (both by a product of their DFAs).
+    fn intersect_patterns(&mut self, a: &Node, b: &Node) -> Option<Node> {
+        if let Some(n) = intersect_simple(a, b).or_else(|| derive::intersect_prefixed(a, b)) {
+            return Some(n);
+        }
+        let a_re = ecma::to_strict_value_regex(a).ok()?;
+        let b_re = ecma::to_strict_value_regex(b).ok()?;
+        if self.overlaps.includes(&b_re, &a_re) == Some(true) {
+            Some(a.clone())
+        } else if self.overlaps.includes(&a_re, &b_re) == Some(true) {
+            Some(b.clone())
+        } else if self.overlaps.empty_intersection(vec![a_re, b_re]) == Some(true) {
+            Some(Node::Class(Vec::new()))
+        } else {
+            None
+        }
+    }
+
     fn emit_string(&mut self, m: &Obj, ptr: &str) -> Result<Lang, Error> {
         let max_rep = self.cfg.get_max_repeat();
         let min_len = m.get("minLength").and_then(as_u64).unwrap_or(0);
@@ -2005,14 +2027,10 @@ impl<'c, 'r> Ctx<'c, 'r> {
         } else {
             let mut chosen = nodes.remove(0);
             if !nodes.is_empty() {
-                // Intersect simple cases: a pattern that only constrains the character set
-                // (`^[...]*$`) intersected with another pattern.
-                let mut ok = true;
                 for (other, p, kw) in nodes {
-                    match intersect_simple(&chosen.0, &other) {
+                    match self.intersect_patterns(&chosen.0, &other) {
                         Some(n) => chosen.0 = n,
                         None => {
-                            ok = false;
                             self.unsupported(
                                 ptr,
                                 kw,
@@ -2021,7 +2039,6 @@ impl<'c, 'r> Ctx<'c, 'r> {
                         }
                     }
                 }
-                let _ = ok;
             }
             let (node, p, kw) = chosen;
             let branches = split_anchored(&node).map_err(|e| {

@@ -687,6 +687,16 @@ pub(crate) fn to_json_content(node: &Node, max_repeat: u32) -> Result<Lang, Patt
 /// before a final newline): for deciding whether two string schemas overlap, where JSON
 /// escapes do not matter. With [`parse_wide`] the language covers every validator's.
 pub(crate) fn to_value_regex(node: &Node) -> Result<String, PatternError> {
+    value_regex_with(node, true)
+}
+
+/// [`to_value_regex`] with `$` only at the very end: with [`parse`], the language that
+/// every validator accepts, for proofs that one pattern implies another.
+pub(crate) fn to_strict_value_regex(node: &Node) -> Result<String, PatternError> {
+    value_regex_with(node, false)
+}
+
+fn value_regex_with(node: &Node, final_newline: bool) -> Result<String, PatternError> {
     let mut alts = Vec::new();
     for (start, body, end) in split_anchors(node)? {
         let any = "(?s:.)*";
@@ -695,7 +705,11 @@ pub(crate) fn to_value_regex(node: &Node) -> Result<String, PatternError> {
             "{}(?:{}){}",
             if start { "" } else { any },
             value_regex(&body),
-            if end { "\\n?" } else { any }
+            match (end, final_newline) {
+                (true, true) => "\\n?",
+                (true, false) => "",
+                (false, _) => any,
+            }
         ));
     }
     Ok(format!("(?:{})", alts.join("|")))

@@ -1,4 +1,5 @@
-//! Whether string languages can overlap: a product of small DFAs, for `oneOf`.
+//! Whether string languages overlap or include one another: a product of small DFAs, for
+//! `oneOf` and for intersecting patterns.
 //!
 //! `oneOf` is exact only when at most one branch accepts each instance. For string
 //! branches that differ by `pattern` (`^https?://` against `^git://`, `^ALIAS$` against
@@ -35,6 +36,7 @@ const MAX_QUESTIONS: usize = 256;
 pub(crate) struct Overlaps {
     dfas: HashMap<String, Option<dense::DFA<Vec<u32>>>>,
     answers: HashMap<Vec<String>, Option<bool>>,
+    inclusions: HashMap<(String, String), Option<bool>>,
 }
 
 impl Overlaps {
@@ -59,6 +61,58 @@ impl Overlaps {
         self.answers.insert(all, answer);
         answer
     }
+
+    /// Whether every string that matches `sub` (as a whole) also matches `sup`: two
+    /// string constraints where one implies the other intersect to the narrower one, e.g.
+    /// `format: date` and `pattern: ^[0-9]{4}(-[0-9]{2})*$`. `None` when unknown, as
+    /// for [`Overlaps::empty_intersection`].
+    pub(crate) fn includes(&mut self, sup: &str, sub: &str) -> Option<bool> {
+        let key = (sup.to_owned(), sub.to_owned());
+        if let Some(answer) = self.inclusions.get(&key) {
+            return *answer;
+        }
+        if self.inclusions.len() >= MAX_QUESTIONS {
+            return None;
+        }
+        for r in [sup, sub] {
+            if !self.dfas.contains_key(r) {
+                self.dfas.insert(r.to_owned(), build(r));
+            }
+        }
+        let get = |r: &str| self.dfas.get(r).and_then(Option::as_ref);
+        let answer = match (get(sup), get(sub)) {
+            (Some(sup), Some(sub)) => search_outside(sup, sub),
+            _ => None,
+        };
+        self.inclusions.insert(key, answer);
+        answer
+    }
+}
+
+/// Breadth-first search of the product of `sub` and `sup` for a string that `sub`
+/// matches and `sup` does not: `Some(true)` when there is none.
+fn search_outside(sup: &dense::DFA<Vec<u32>>, sub: &dense::DFA<Vec<u32>>) -> Option<bool> {
+    let anchored = start::Config::new().anchored(Anchored::Yes);
+    let first = (sub.start_state(&anchored).ok()?, sup.start_state(&anchored).ok()?);
+    let mut seen = HashSet::from([first]);
+    let mut queue = VecDeque::from([first]);
+    while let Some((a, b)) = queue.pop_front() {
+        if sub.is_match_state(sub.next_eoi_state(a)) && !sup.is_match_state(sup.next_eoi_state(b)) {
+            return Some(false);
+        }
+        for byte in 0..=255u8 {
+            let next = (sub.next_state(a, byte), sup.next_state(b, byte));
+            if sub.is_dead_state(next.0) || seen.contains(&next) {
+                continue;
+            }
+            if seen.len() >= MAX_PRODUCT_STATES {
+                return None;
+            }
+            seen.insert(next);
+            queue.push_back(next);
+        }
+    }
+    Some(true)
 }
 
 /// Breadth-first search of the product of `dfas` for a string they all match.
@@ -161,6 +215,20 @@ mod tests {
         assert_eq!(o.empty_intersection(q.clone()), Some(true));
         assert_eq!(o.empty_intersection(q), Some(true));
         assert_eq!((o.answers.len(), o.dfas.len()), (1, 2));
+    }
+
+    #[test]
+    fn inclusion_needs_every_string() {
+        let strict =
+            |p: &str| crate::ecma::to_strict_value_regex(&crate::ecma::parse(p).unwrap()).unwrap();
+        let mut o = Overlaps::default();
+        let date = strict("^\\d{4}-\\d{2}-\\d{2}$");
+        assert_eq!(o.includes(&strict("^[0-9]{4}(-[0-9]{2})*$"), &date), Some(true));
+        assert_eq!(o.includes(&date, &strict("^[0-9]{4}(-[0-9]{2})*$")), Some(false));
+        // Search semantics: `@` anywhere.
+        assert_eq!(o.includes(&strict("@"), &strict("^[a-z]+@[a-z]+$")), Some(true));
+        // A strict `$` does not take a final newline.
+        assert_eq!(o.includes(&strict("^a$"), &strict("^a\\n?$")), Some(false));
     }
 
     #[test]

@@ -79,6 +79,30 @@ fn strings() {
     check(json!({"type": "string", "pattern": "\""}), &[r#""say \"hi\"""#], &[r#""say hi""#]);
     check(json!({"type": "string", "pattern": "^\\w+$"}), &[r#""a_1""#], &[r#""é""#, r#""a-b""#]);
     fails(json!({"type": "string", "pattern": "(?=a)"}), "bad_pattern");
+    // A pattern meets a format: a fixed prefix narrows it, an implied one leaves it be.
+    check(
+        json!({"type": "string", "format": "uri", "pattern": "^https?://"}),
+        &[r#""https://example.com/a?b=1""#, r#""http://x.org""#],
+        &[r#""ftp://example.com""#, r#""https://exa mple.com""#, r#""https:/x.org""#],
+    );
+    check(
+        json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}(-[0-9]{2})*$"}),
+        &[r#""2024-02-29""#],
+        &[r#""2023-02-29""#, r#""2024""#],
+    );
+    check(
+        json!({"allOf": [{"pattern": "^(tuple|list|x1)$"}, {"type": "string", "pattern": "^[a-z]+$"}]}),
+        &[r#""tuple""#, r#""list""#],
+        &[r#""x1""#, r#""tuples""#],
+    );
+    fails(
+        json!({"allOf": [{"type": "string", "pattern": "^[a-f]{4}$"}, {"pattern": "^[a-f]{8}$"}]}),
+        "unsatisfiable",
+    );
+    fails(
+        json!({"type": "string", "format": "uri", "pattern": "^https://.*\\.png$"}),
+        "unsupported_keyword",
+    );
     fails(json!({"type": "string", "pattern": "(a)\\1"}), "bad_pattern");
 }
 
