@@ -56,6 +56,7 @@ PERSON = {
         "tags": {"type": "array", "items": {"enum": ["x", "y"]}, "maxItems": 3},
     },
     "required": ["name", "age"],
+    "additionalProperties": False,
 }
 
 

@@ -100,7 +100,12 @@ def test_processor_num_return_sequences_and_beams(setup) -> None:  # type: ignor
     from maskwell.integrations.transformers import JsonSchemaLogitsProcessor
 
     torch, tokenizer, model, vocab = setup
-    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    schema = {
+        "type": "object",
+        "properties": {"ok": {"type": "boolean"}},
+        "required": ["ok"],
+        "additionalProperties": False,
+    }
     prompts = tokenizer(["Q:"], return_tensors="pt")
     torch.manual_seed(5)
     with torch.no_grad():

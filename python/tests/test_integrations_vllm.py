@@ -15,7 +15,12 @@ import maskwell
 from conftest import BYTELEVEL4K, PERSON, check_person, needs_transformers
 from maskwell.integrations.vllm import MaskwellBackend, MaskwellGrammar, choice_regex
 
-FLAG = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+FLAG = {
+    "type": "object",
+    "properties": {"ok": {"type": "boolean"}},
+    "required": ["ok"],
+    "additionalProperties": False,
+}
 MODEL_VOCAB = 4352  # the model's logits width: the tokenizer's 4259 ids, padded
 EOS = 4258
 

@@ -140,10 +140,10 @@ struct SchemaArgs {
     /// Ignore keywords that cannot be compiled exactly (each is reported) instead of failing.
     #[arg(long)]
     lenient: bool,
-    /// Let objects without `additionalProperties` hold undeclared properties, as the
-    /// specification's default says (by default objects are closed).
+    /// Close objects without `additionalProperties` to their declared properties (by
+    /// default they may hold undeclared ones after them, as the specification says).
     #[arg(long)]
-    open_objects: bool,
+    closed_objects: bool,
     /// Treat unknown `format` values as annotations (reported) instead of errors.
     #[arg(long)]
     ignore_unknown_formats: bool,
@@ -170,7 +170,7 @@ impl SchemaArgs {
         maskwell::schema::Config::new()
             .whitespace(self.whitespace)
             .lenient(self.lenient)
-            .additional_properties(self.open_objects)
+            .additional_properties(!self.closed_objects)
             .unknown_format(unknown)
             .registry(registry)
     }

@@ -13,10 +13,12 @@ const SCHEMAS: &[&str] = &[
     r#"{"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 24},
         "age": {"type": "integer", "minimum": 0, "maximum": 150},
         "tags": {"type": "array", "items": {"enum": ["a", "b", "c"]}, "maxItems": 3},
-        "score": {"type": "integer", "minimum": -10, "maximum": 10}}, "required": ["name", "age"]}"#,
+        "score": {"type": "integer", "minimum": -10, "maximum": 10}}, "required": ["name", "age"],
+        "additionalProperties": false}"#,
     r#"{"type": "array", "minItems": 1, "maxItems": 4, "items": {"type": "object",
         "properties": {"id": {"type": "integer", "minimum": 1, "maximum": 9999}, "ok": {"type": "boolean"},
-        "note": {"type": ["string", "null"], "maxLength": 12}}, "required": ["id", "ok"]}}"#,
+        "note": {"type": ["string", "null"], "maxLength": 12}}, "required": ["id", "ok"],
+        "additionalProperties": false}}"#,
     r#"{"enum": ["red", "green", {"mix": [1, 2]}, null]}"#,
 ];
 

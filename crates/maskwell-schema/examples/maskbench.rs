@@ -4,7 +4,7 @@
 //! cargo run -p maskwell-schema --release --example maskbench -- /path/to/maskbench [options]
 //!   --lenient                 lenient mode
 //!   --unknown-format ignore   treat unknown formats as annotations
-//!   --additional-properties   open objects (additionalProperties defaults to true)
+//!   --closed-objects          close objects that do not say additionalProperties
 //!   --max-regex-len N         Config::max_regex_len (default 1 MiB)
 //!   --any-value-depth N       Config::any_value_depth (default 2)
 //!   --whitespace flexible     Whitespace::Flexible { max_run: 4 } (default: spaced)
@@ -77,7 +77,7 @@ fn main() {
                     cfg = cfg.unknown_format(UnknownFormat::Ignore);
                 }
             }
-            "--additional-properties" => cfg = cfg.additional_properties(true),
+            "--closed-objects" => cfg = cfg.additional_properties(false),
             "--any-value-depth" => {
                 let n = args.next().and_then(|n| n.parse().ok());
                 cfg = cfg.any_value_depth(n.expect("--any-value-depth takes a depth"));

@@ -250,6 +250,9 @@ pub(crate) struct Ctx<'c, 'r> {
     ref_stack: Vec<Loc>,
     pub rec_depth: usize,
     pub recursion_bounded: bool,
+    /// Whether an object was opened only by [`Config::additional_properties`] (the schema
+    /// says nothing), so that closing objects is a way to fit the length limit.
+    pub opened_by_default: bool,
     nesting: usize,
     alternatives: usize,
     any_cache: HashMap<(usize, usize), String>,
@@ -271,6 +274,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
             ref_stack: Vec::new(),
             rec_depth,
             recursion_bounded: false,
+            opened_by_default: false,
             nesting: 0,
             alternatives: 0,
             any_cache: HashMap::new(),
@@ -2474,7 +2478,10 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 Some(Value::Bool(false)) => None,
                 Some(a) => Some(a.clone()),
                 None if closed => None,
-                None if self.cfg.get_additional_properties() => Some(Value::Bool(true)),
+                None if self.cfg.get_additional_properties() => {
+                    self.opened_by_default = true;
+                    Some(Value::Bool(true))
+                }
                 // Nothing declared to close the object against: any members.
                 None if props.is_empty() && pats.is_empty() && required.is_empty() => {
                     Some(Value::Bool(true))

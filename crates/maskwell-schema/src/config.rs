@@ -149,7 +149,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             whitespace: Whitespace::Spaced,
-            additional_properties: false,
+            additional_properties: true,
             lenient: false,
             unknown_format: UnknownFormat::Error,
             max_recursion_depth: 3,
@@ -182,12 +182,17 @@ impl Config {
     /// Whether objects whose schema does not say `additionalProperties` (nor
     /// `patternProperties`) may contain properties beyond `properties`.
     ///
-    /// Default: `false` ("closed objects"). The specification's default is `true`; closing
-    /// objects only removes instances, so the regex stays sound, and a model is not invited
-    /// to invent keys. With `true`, extra properties may follow the declared ones; their keys
-    /// differ from every declared name and their values are any JSON value up to
-    /// [`Config::any_value_depth`]. `additionalProperties: false` or a schema is always
-    /// honoured.
+    /// Default: `true`, the specification's default, so that every instance a validator
+    /// accepts in the generated property order is accepted. Extra properties follow the
+    /// declared ones; their keys differ from every declared name and their values are any
+    /// JSON value up to [`Config::any_value_depth`]. Extra members multiply the size of
+    /// nested objects, so when the open regex does not fit [`Config::max_regex_len`], such
+    /// objects are closed instead (a sound restriction, reported as a `Bounded` warning).
+    ///
+    /// `false` closes them ("closed objects"): fewer instances, a smaller automaton, and a
+    /// model that is not offered undeclared keys. `additionalProperties: false` or a schema
+    /// is always honoured, and an object that declares no `properties`,
+    /// `patternProperties` or `required` stays open either way.
     #[must_use]
     pub fn additional_properties(mut self, yes: bool) -> Config {
         self.additional_properties = yes;

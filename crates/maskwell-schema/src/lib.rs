@@ -145,9 +145,34 @@ impl Compiler {
 
     fn compile_inner(&self, schema: &Value) -> Result<Compiled, Error> {
         let mut depth = self.config.get_max_recursion_depth();
+        // Objects opened by default are closed (a sound restriction) when the open schema
+        // does not compile: extra members multiply the size of nested objects, and some
+        // keywords (`dependentSchemas`, `not`, `oneOf`) cannot be made exact with them.
+        let closed_config = std::cell::OnceCell::new();
+        let mut closed: Option<Error> = None;
         loop {
-            let mut ctx = compile::Ctx::new(&self.config, schema, depth);
-            match ctx.compile_root() {
+            let config = if closed.is_some() {
+                closed_config.get_or_init(|| self.config.clone().additional_properties(false))
+            } else {
+                &self.config
+            };
+            let mut ctx = compile::Ctx::new(config, schema, depth);
+            let result = ctx.compile_root();
+            if let Some(open_error) = &closed {
+                ctx.warnings.insert(
+                    0,
+                    Warning {
+                        kind: WarningKind::Bounded,
+                        pointer: open_error.pointer().to_owned(),
+                        keyword: "additionalProperties".into(),
+                        message: format!(
+                            "objects that do not say `additionalProperties` were closed, as \
+                             with them open: {open_error}"
+                        ),
+                    },
+                );
+            }
+            match result {
                 Ok(regex) => {
                     // The output must be a regex-syntax pattern. Parsing it costs as much as
                     // compiling the schema, and the engine parses it again anyway, so
@@ -156,7 +181,7 @@ impl Compiler {
                         return Ok(Compiled { regex, warnings: ctx.warnings });
                     }
                     let max_nest =
-                        u32::try_from(self.config.get_max_nesting_depth() * 8).unwrap_or(u32::MAX);
+                        u32::try_from(config.get_max_nesting_depth() * 8).unwrap_or(u32::MAX);
                     regex_syntax::ParserBuilder::new()
                         .nest_limit(max_nest.max(1000))
                         .build()
@@ -178,6 +203,11 @@ impl Compiler {
                 Err(e) => {
                     let too_big =
                         matches!(e.kind(), ErrorKind::LimitExceeded { limit: "max_regex_len", .. });
+                    let untranslatable = matches!(e.kind(), ErrorKind::Unsupported { .. });
+                    if (too_big || untranslatable) && ctx.opened_by_default && closed.is_none() {
+                        closed = Some(e);
+                        continue;
+                    }
                     if too_big && ctx.recursion_bounded && depth > 1 {
                         depth -= 1;
                         continue;

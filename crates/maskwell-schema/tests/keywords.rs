@@ -202,7 +202,7 @@ fn objects() {
             r#"{"a": 1, "b": "x", "c": true}"#,
             r#"{"b": "x", "c": false}"#,
         ],
-        &["{}", r#"{"a": 1}"#, r#"{"b": "x", "a": 1}"#, r#"{"b": "x", "d": 1}"#, r#"{"b":"x"}"#],
+        &["{}", r#"{"a": 1}"#, r#"{"b": "x", "a": 1}"#, r#"{"b":"x"}"#, r#"{"d": 1, "b": "x"}"#],
     );
     // All optional: any in-order subset.
     let schema = json!({"properties": {"a": {"const": 1}, "b": {"const": 2}, "c": {"const": 3}}});
@@ -228,15 +228,33 @@ fn objects() {
         &[r#"{"a": 1, "b": 2}"#, r#"{"b": 1, "c": 2}"#],
         &[r#"{"a": 1}"#, r#"{"a": 1, "b": 2, "c": 3}"#],
     );
-    // Closed by default, open on request.
+    // Open by default (extra members after the declared ones), closed on request.
     let s = json!({"type": "object", "properties": {"a": {"type": "integer"}}});
-    check(s.clone(), &[r#"{"a": 1}"#], &[r#"{"a": 1, "b": 2}"#]);
-    check_with(
-        Config::new().additional_properties(true),
-        s,
-        &[r#"{"a": 1, "b": [2, {"c": null}]}"#],
-        &[r#"{"a": "x"}"#],
+    check(
+        s.clone(),
+        &[r#"{"a": 1}"#, r#"{"a": 1, "b": [2, {"c": null}]}"#, r#"{"b": 2}"#],
+        &[r#"{"a": "x"}"#, r#"{"a": 1, "a": 2}"#, r#"{"b": 2, "a": 1}"#],
     );
+    let closed = || Config::new().additional_properties(false);
+    check_with(closed(), s, &[r#"{"a": 1}"#], &[r#"{"a": 1, "b": 2}"#]);
+    check_with(
+        closed(),
+        json!({"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "required": ["b"]}),
+        &[r#"{"b": 1}"#],
+        &[r#"{"b": "x", "d": 1}"#],
+    );
+    // Closed where the open object does not compile, with a warning that says why.
+    let big: serde_json::Map<String, Value> =
+        (0..12).map(|i| (format!("p{i}"), json!({"$ref": "#"}))).collect();
+    let big = json!({"type": "object", "properties": big});
+    let cfg = Config::new().max_regex_len(200_000).max_recursion_depth(2);
+    let c = Compiler::new().configure(cfg.clone()).compile(&big).expect("compiles closed");
+    let w = &c.warnings()[0];
+    assert_eq!(w.keyword(), "additionalProperties", "{w}");
+    assert!(w.to_string().contains("max_regex_len"), "{w}");
+    let closed_too =
+        Compiler::new().configure(cfg.additional_properties(false)).compile(&big).unwrap();
+    assert_eq!(c.regex(), closed_too.regex());
     // An object schema that declares nothing stays open.
     check(json!({"type": "object"}), &["{}", r#"{"k": [1, "x"]}"#], &["[]"]);
     // dependentRequired / dependencies.
@@ -303,8 +321,14 @@ fn refs_and_combinators() {
         {"type": "object", "properties": {"kind": {"const": "b"}, "y": {"type": "string"}}, "required": ["kind"]}
     ]});
     check(
+        tagged.clone(),
+        &[r#"{"kind": "a", "x": 1}"#, r#"{"kind": "b", "y": "s"}"#, r#"{"kind": "a", "y": "s"}"#],
+        &[r#"{"kind": "c"}"#, r#"{"kind": "a", "x": "s"}"#],
+    );
+    check_with(
+        Config::new().additional_properties(false),
         tagged,
-        &[r#"{"kind": "a", "x": 1}"#, r#"{"kind": "b", "y": "s"}"#],
+        &[r#"{"kind": "a", "x": 1}"#],
         &[r#"{"kind": "a", "y": "s"}"#],
     );
     // Overlapping oneOf branches are refined so that each excludes the other.
