@@ -62,12 +62,17 @@ def bit(mask: np.ndarray, token: int) -> bool:
 class Maskwell(Engine):
     name = f"maskwell {maskwell.__version__}"
 
-    def __init__(self, vocab: maskwell.Vocabulary, eos: int, build: str) -> None:
-        self.vocab, self.eos, self.build = vocab, eos, build
-        self.name = f"maskwell {maskwell.__version__} ({build})"
+    def __init__(
+        self, vocab: maskwell.Vocabulary, eos: int, build: str, options: dict[str, Any]
+    ) -> None:
+        self.vocab, self.eos, self.build, self.options = vocab, eos, build, options
+        extra = "".join(f", {k}={v}" for k, v in options.items())
+        self.name = f"maskwell {maskwell.__version__} ({build}{extra})"
 
     def compile(self, schema: dict) -> Callable[[], Any]:
-        index = maskwell.Index.from_schema(schema, self.vocab, parallel=False, build=self.build)
+        index = maskwell.Index.from_schema(
+            schema, self.vocab, parallel=False, build=self.build, **self.options
+        )
         mask = np.zeros(index.words, dtype=np.int32)
 
         class M:
@@ -226,6 +231,9 @@ def main() -> None:
     parser.add_argument("--files", type=Path, help="a list of file names to run instead (e.g. benches/maskbench-sample.txt)")
     parser.add_argument("--build", default="lazy", help="maskwell's build mode: lazy, eager or background")
     parser.add_argument("--engines", default="maskwell,outlines-core,llguidance,xgrammar")
+    parser.add_argument(
+        "--options", default="{}", help='maskwell schema options as JSON, e.g. \'{"additional_properties": false}\''
+    )
     args = parser.parse_args()
     if not args.maskbench.is_dir() or not args.tokenizer.is_file():
         raise SystemExit(f"needs {args.maskbench} and {args.tokenizer} (the shared data folder)")
@@ -258,7 +266,7 @@ def main() -> None:
     for name in wanted:
         try:
             if name == "maskwell":
-                engines.append(Maskwell(vocab, eos, args.build))
+                engines.append(Maskwell(vocab, eos, args.build, json.loads(args.options)))
             elif name == "outlines-core":
                 engines.append(OutlinesCore(vocab, eos))
             elif name in ("llguidance", "xgrammar"):
