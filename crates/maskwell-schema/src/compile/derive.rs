@@ -88,14 +88,7 @@ fn words(n: &Node) -> Option<Vec<Vec<u32>>> {
         Node::Concat(items) => {
             let mut acc = vec![vec![]];
             for item in items {
-                let tails = words(item)?;
-                if acc.len() * tails.len() > MAX_WORDS {
-                    return None;
-                }
-                acc = acc
-                    .iter()
-                    .flat_map(|h| tails.iter().map(move |t| [h.as_slice(), t].concat()))
-                    .collect();
+                acc = product(&acc, &words(item)?)?;
             }
             acc
         }
@@ -121,13 +114,7 @@ fn words(n: &Node) -> Option<Vec<Vec<u32>>> {
                 if k == hi {
                     break;
                 }
-                if power.len() * once.len() > MAX_WORDS {
-                    return None;
-                }
-                power = power
-                    .iter()
-                    .flat_map(|h| once.iter().map(move |t| [h.as_slice(), t].concat()))
-                    .collect();
+                power = product(&power, &once)?;
             }
             if acc.len() > MAX_WORDS {
                 return None;
@@ -135,6 +122,14 @@ fn words(n: &Node) -> Option<Vec<Vec<u32>>> {
             acc
         }
     })
+}
+
+/// Every word of `heads` followed by every word of `tails`, unless that is too many.
+fn product(heads: &[Vec<u32>], tails: &[Vec<u32>]) -> Option<Vec<Vec<u32>>> {
+    if heads.len() * tails.len() > MAX_WORDS {
+        return None;
+    }
+    Some(heads.iter().flat_map(|h| tails.iter().map(move |t| [h.as_slice(), t].concat())).collect())
 }
 
 /// The pattern as a node without anchors that matches whole strings (search semantics
