@@ -27,9 +27,10 @@ mod check;
 mod derive;
 mod fit;
 
+use ecma::split_anchors;
 #[cfg(test)]
 use fit::len_range;
-use fit::{fit_length, intersect_simple, split_anchored};
+use fit::{fit_length, intersect_simple};
 
 type Obj = Map<String, Value>;
 
@@ -251,7 +252,7 @@ pub(crate) struct Ctx<'c, 'r> {
     pub rec_depth: usize,
     pub recursion_bounded: bool,
     /// Whether an object was opened only by [`Config::additional_properties`] (the schema
-    /// says nothing), so that closing objects is a way to fit the length limit.
+    /// says nothing), so that closing objects may make a failed compile succeed.
     pub opened_by_default: bool,
     nesting: usize,
     alternatives: usize,
@@ -2045,7 +2046,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 }
             }
             let (node, p, kw) = chosen;
-            let branches = split_anchored(&node).map_err(|e| {
+            let branches = split_anchors(&node).map_err(|e| {
                 Error::new(
                     ErrorKind::Pattern { pattern: p.clone(), offset: e.offset, reason: e.reason },
                     ptr,
@@ -2461,7 +2462,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 if declared.iter().any(|d| ecma::search(node, d) != Some(false)) {
                     continue; // a generated key could collide with a declared one
                 }
-                let key = match split_anchored(node) {
+                let key = match split_anchors(node) {
                     Ok(_) => ecma::to_json_content(node, self.cfg.get_max_repeat()).ok().flatten(),
                     Err(_) => None,
                 };
@@ -2965,7 +2966,7 @@ mod tests {
     #[test]
     fn lengths() {
         let n = ecma::parse("^[a-z]+$").unwrap();
-        let b = split_anchored(&n).unwrap();
+        let b = split_anchors(&n).unwrap();
         let f = fit_length(&b[0].1, 3, Some(5)).unwrap();
         assert_eq!(len_range(&f), (3, Some(5)));
     }

@@ -185,9 +185,10 @@ impl Config {
     /// Default: `true`, the specification's default, so that every instance a validator
     /// accepts in the generated property order is accepted. Extra properties follow the
     /// declared ones; their keys differ from every declared name and their values are any
-    /// JSON value up to [`Config::any_value_depth`]. Extra members multiply the size of
-    /// nested objects, so when the open regex does not fit [`Config::max_regex_len`], such
-    /// objects are closed instead (a sound restriction, reported as a `Bounded` warning).
+    /// JSON value up to [`Config::any_value_depth`]. When the open schema does not compile
+    /// (extra members multiply the size of nested objects past [`Config::max_regex_len`],
+    /// or a keyword cannot be made exact with them), such objects are closed instead (a
+    /// sound restriction, reported as a `Bounded` warning that quotes the open error).
     ///
     /// `false` closes them ("closed objects"): fewer instances, a smaller automaton, and a
     /// model that is not offered undeclared keys. `additionalProperties: false` or a schema

@@ -747,7 +747,9 @@ fn has_anchor(n: &Node) -> bool {
     }
 }
 
-fn split_anchors(node: &Node) -> Result<Vec<(bool, Node, bool)>, PatternError> {
+/// `(anchored start, body, anchored end)` branches of a pattern; an error for anchors
+/// anywhere else (inside a repetition, in the middle of a concatenation).
+pub(crate) fn split_anchors(node: &Node) -> Result<Vec<(bool, Node, bool)>, PatternError> {
     match node {
         Node::Alt(bs) => {
             let mut out = Vec::new();

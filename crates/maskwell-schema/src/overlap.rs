@@ -51,9 +51,7 @@ impl Overlaps {
             return None;
         }
         for r in &all {
-            if !self.dfas.contains_key(r) {
-                self.dfas.insert(r.clone(), build(r));
-            }
+            self.build_once(r);
         }
         let dfas: Option<Vec<&dense::DFA<Vec<u32>>>> =
             all.iter().map(|r| self.dfas.get(r).and_then(Option::as_ref)).collect();
@@ -74,11 +72,8 @@ impl Overlaps {
         if self.inclusions.len() >= MAX_QUESTIONS {
             return None;
         }
-        for r in [sup, sub] {
-            if !self.dfas.contains_key(r) {
-                self.dfas.insert(r.to_owned(), build(r));
-            }
-        }
+        self.build_once(sup);
+        self.build_once(sub);
         let get = |r: &str| self.dfas.get(r).and_then(Option::as_ref);
         let answer = match (get(sup), get(sub)) {
             (Some(sup), Some(sub)) => search_outside(sup, sub),
@@ -86,6 +81,13 @@ impl Overlaps {
         };
         self.inclusions.insert(key, answer);
         answer
+    }
+
+    /// Builds the DFA of `regex` unless this compile already tried.
+    fn build_once(&mut self, regex: &str) {
+        if !self.dfas.contains_key(regex) {
+            self.dfas.insert(regex.to_owned(), build(regex));
+        }
     }
 }
 

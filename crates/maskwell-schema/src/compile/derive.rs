@@ -9,9 +9,7 @@
 //! of `L`. The intersection is exact: `⋃ w·(w⁻¹L)` over the prefix words, plus the whole
 //! words that `L` accepts.
 
-use crate::ecma::{self, Node};
-
-use super::fit::split_anchored;
+use crate::ecma::{self, split_anchors, Node};
 
 /// Most words the fixed side may expand to.
 const MAX_WORDS: usize = 32;
@@ -60,7 +58,7 @@ pub(super) fn intersect_prefixed(a: &Node, b: &Node) -> Option<Node> {
 /// finite set, with whether each may be followed by anything (no `$`).
 fn fixed_words(n: &Node) -> Option<Vec<(Vec<u32>, bool)>> {
     let mut out = Vec::new();
-    for (start, body, end) in split_anchored(n).ok()? {
+    for (start, body, end) in split_anchors(n).ok()? {
         if !start {
             return None;
         }
@@ -136,7 +134,7 @@ fn product(heads: &[Vec<u32>], tails: &[Vec<u32>]) -> Option<Vec<Vec<u32>>> {
 /// made explicit: an unanchored side may be followed or preceded by anything).
 fn full_match(n: &Node) -> Option<Node> {
     let any = || Node::Repeat(Box::new(Node::Class(ecma::negate(&vec![]))), 0, None);
-    let branches = split_anchored(n).ok()?;
+    let branches = split_anchors(n).ok()?;
     Some(alt(branches
         .into_iter()
         .map(|(start, body, end)| {

@@ -33,7 +33,7 @@ pub(super) fn intersect_simple(a: &Node, b: &Node) -> Option<Node> {
         if let Some((r, lo, hi)) = charset_only(x) {
             if lo == 0 && hi.is_none() {
                 // Unanchored parts of y become restricted too: make y anchored.
-                let branches = split_anchored(y).ok()?;
+                let branches = ecma::split_anchors(y).ok()?;
                 let mut alts = Vec::new();
                 for (s, body, e) in branches {
                     let any = Node::Repeat(Box::new(Node::Class(r.clone())), 0, None);
@@ -69,61 +69,6 @@ pub(super) fn intersect_simple(a: &Node, b: &Node) -> Option<Node> {
         }
     }
     None
-}
-
-/// `(anchored start, body, anchored end)` branches of a pattern.
-pub(super) fn split_anchored(n: &Node) -> Result<Vec<(bool, Node, bool)>, ecma::PatternError> {
-    // Re-use the translator's splitting through a tiny wrapper: emit an error for anchors in
-    // the middle, same as `to_json_content`.
-    fn has_anchor(n: &Node) -> bool {
-        match n {
-            Node::Start | Node::End => true,
-            Node::Empty | Node::Class(_) => false,
-            Node::Concat(v) | Node::Alt(v) => v.iter().any(has_anchor),
-            Node::Repeat(i, _, _) => has_anchor(i),
-        }
-    }
-    match n {
-        Node::Alt(bs) => {
-            let mut out = Vec::new();
-            for b in bs {
-                out.extend(split_anchored(b)?);
-            }
-            Ok(out)
-        }
-        Node::Start => Ok(vec![(true, Node::Empty, false)]),
-        Node::End => Ok(vec![(false, Node::Empty, true)]),
-        Node::Concat(items) => {
-            let mut i = 0;
-            let mut j = items.len();
-            let (mut s, mut e) = (false, false);
-            while i < j && items[i] == Node::Start {
-                s = true;
-                i += 1;
-            }
-            while j > i && items[j - 1] == Node::End {
-                e = true;
-                j -= 1;
-            }
-            let rest = &items[i..j];
-            if rest.len() == 1 && matches!(rest[0], Node::Alt(_)) && has_anchor(&rest[0]) {
-                let inner = split_anchored(&rest[0])?;
-                return Ok(inner.into_iter().map(|(a, b, c)| (a || s, b, c || e)).collect());
-            }
-            if rest.iter().any(has_anchor) {
-                return Err(ecma::PatternError {
-                    offset: 0,
-                    reason: "anchors in the middle of a pattern are not supported".into(),
-                });
-            }
-            Ok(vec![(s, Node::Concat(rest.to_vec()), e)])
-        }
-        n if has_anchor(n) => Err(ecma::PatternError {
-            offset: 0,
-            reason: "anchors inside a repetition are not supported".into(),
-        }),
-        n => Ok(vec![(false, n.clone(), false)]),
-    }
 }
 
 /// Length range (in code points) of a node's language.
