@@ -1,12 +1,13 @@
-//! Soundness over a whole corpus: for every MaskBench file whose schema compiles and
-//! determinizes, random walks through its automaton must all be valid instances (the
-//! `jsonschema` crate, formats asserted).
+//! Soundness over a whole corpus: for every MaskBench file whose schema compiles, random
+//! walks through its automaton (the lazy DFA, determinized as the walks go) must all be
+//! valid instances (the `jsonschema` crate, formats asserted).
 //!
 //! ```text
-//! cargo run -p maskwell-e2e --release --example soundness -- DIR [--walks N] [--jobs N]
+//! cargo run -p maskwell-e2e --release --example soundness -- DIR [--walks N] [--jobs N] [--verbose]
 //! ```
 //!
-//! Prints one line per violation and per-subset counts; exits 1 when any walk is invalid.
+//! Prints one line per violation, per-subset counts and why files were skipped (`--verbose`:
+//! one line per skipped file); exits 1 when any walk is invalid.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,16 +28,17 @@ struct Counts {
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let mut dir = None;
-    let (mut walks, mut jobs) = (20usize, 1usize);
+    let (mut walks, mut jobs, mut verbose) = (20usize, 1usize, false);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--walks" => walks = args.next().and_then(|v| v.parse().ok()).unwrap_or(walks),
             "--jobs" => jobs = args.next().and_then(|v| v.parse().ok()).unwrap_or(jobs),
+            "--verbose" => verbose = true,
             _ => dir = Some(PathBuf::from(arg)),
         }
     }
     let Some(dir) = dir else {
-        eprintln!("usage: soundness DIR [--walks N] [--jobs N]");
+        eprintln!("usage: soundness DIR [--walks N] [--jobs N] [--verbose]");
         return std::process::ExitCode::from(2);
     };
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
@@ -52,6 +54,7 @@ fn main() -> std::process::ExitCode {
     files.sort();
     let next = AtomicUsize::new(0);
     let counts: Mutex<BTreeMap<String, Counts>> = Mutex::new(BTreeMap::new());
+    let skips: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
@@ -83,7 +86,18 @@ fn main() -> std::process::ExitCode {
                         c.violations += 1;
                         println!("VIOLATION {name}: {reason}\n  {text}");
                     }
-                    Verdict::Skipped(_) => c.skipped += 1,
+                    Verdict::Skipped(why) => {
+                        c.skipped += 1;
+                        if verbose {
+                            println!("SKIPPED {name}: {why}");
+                        }
+                        // The reason up to its first detail: "does not compile", "walk", ...
+                        let kind = why.split(':').next().unwrap_or("").to_owned();
+                        drop(counts);
+                        let mut skips =
+                            skips.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        *skips.entry(kind).or_default() += 1;
+                    }
                 }
             });
         }
@@ -109,6 +123,9 @@ fn main() -> std::process::ExitCode {
         "{:<28} {:>6} {:>6} {:>8} {:>8} {:>10}",
         "total", total.files, total.sound, total.walks, total.skipped, total.violations
     );
+    for (kind, n) in skips.into_inner().unwrap_or_default() {
+        println!("skipped, {kind}: {n}");
+    }
     if total.violations == 0 {
         std::process::ExitCode::SUCCESS
     } else {

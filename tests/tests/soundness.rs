@@ -40,3 +40,32 @@ fn random_walks_give_valid_instances() {
     // Most of the sample compiles and determinizes: a vacuous pass would show here.
     assert!(sound >= 60 && walks >= 60 * 15, "{sound} schemas, {walks} walks");
 }
+
+/// Every walk is in the language, ends past the soft length by the shortest way, and varies
+/// with the seed: checked against the dense automaton of the same regex.
+#[test]
+fn walks_stay_in_the_language_and_end() {
+    use maskwell_e2e::soundness::{Rng, Walker};
+    let config = maskwell::Config::new();
+    for regex in [r"a|ab", r"x[0-9]{300}y", r#"\{("k":[0-9]+,?)*\}"#, r"(ab|cd)*e"] {
+        let dense = maskwell::Automaton::from_regex(regex, &config).unwrap();
+        let mut walker = Walker::new(regex, &config).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..50 {
+            let walk = walker.walk(&mut Rng::new(seed), 8).unwrap();
+            assert!(dense.matches(&walk), "{regex}: {:?}", String::from_utf8_lossy(&walk));
+            seen.insert(walk);
+        }
+        assert!(seen.len() > 1, "{regex}: every walk alike");
+    }
+    // Past the soft length the way out is a shortest one: the 300 digits and the `y`.
+    let mut walker = Walker::new(r"x[0-9]{300}y", &config).unwrap();
+    assert_eq!(walker.walk(&mut Rng::new(1), 8).unwrap().len(), 302);
+}
+
+/// A regex the walker cannot walk soundly is refused with a reason, not walked.
+#[test]
+fn walker_refuses_look_around() {
+    let err = maskwell_e2e::soundness::Walker::new(r"a\b", &maskwell::Config::new()).unwrap_err();
+    assert!(err.to_string().contains("look-around"), "{err}");
+}

@@ -28,7 +28,7 @@
 #[cfg(feature = "candle")]
 mod tensor;
 #[cfg(feature = "candle")]
-pub use tensor::{apply_bitmask_tensor, masked_logits};
+pub use tensor::{apply_bitmask_tensor, masked_logits, masked_logits_by_tensor};
 
 /// Why a mask could not be applied. Nothing was written.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -103,18 +103,28 @@ pub fn apply_bitmask(logits: &mut [f32], bitmask: &[u32]) -> Result<(), Error> {
 #[inline]
 pub(crate) fn mask_row<T: Copy>(logits: &mut [T], bitmask: &[u32], neg_inf: T) {
     let (masked, padding) = logits.split_at_mut((bitmask.len() * 32).min(logits.len()));
-    for (chunk, &word) in masked.chunks_mut(32).zip(bitmask) {
+    let mut w = 0;
+    while w < bitmask.len() {
+        let word = bitmask[w];
+        // Runs of whole words are one skip or one fill (a memset), not a loop per word.
+        let run = bitmask[w..].iter().take_while(|&&x| x == word).count();
+        let start = (w * 32).min(masked.len());
+        let end = ((w + run) * 32).min(masked.len());
         match word {
             u32::MAX => {}
-            0 => chunk.fill(neg_inf),
+            0 => masked[start..end].fill(neg_inf),
+            // A select, not a branch per bit: mixed words have random bits, and a
+            // mispredicted branch per token cost more than the whole memory pass.
             _ => {
-                for (i, logit) in chunk.iter_mut().enumerate() {
-                    if word >> i & 1 == 0 {
-                        *logit = neg_inf;
+                for chunk in masked[start..end].chunks_mut(32) {
+                    for (i, logit) in chunk.iter_mut().enumerate() {
+                        let keep = word >> i & 1 == 1;
+                        *logit = if keep { *logit } else { neg_inf };
                     }
                 }
             }
         }
+        w += run;
     }
     padding.fill(neg_inf);
 }

@@ -53,7 +53,7 @@ pub use maskwell_index::{
 };
 pub use maskwell_mask::{apply_bitmask, apply_bitmask_batch};
 #[cfg(feature = "candle")]
-pub use maskwell_mask::{apply_bitmask_tensor, masked_logits};
+pub use maskwell_mask::{apply_bitmask_tensor, masked_logits, masked_logits_by_tensor};
 pub use maskwell_vocab::{Fingerprint, TokenId, TokenKind, TokenSet, Vocabulary};
 
 /// Any error of the maskwell crates, with its source kept.
