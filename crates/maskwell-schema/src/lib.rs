@@ -57,6 +57,7 @@
 
 mod compile;
 mod config;
+mod depth;
 mod ecma;
 mod error;
 mod format;
@@ -144,6 +145,7 @@ impl Compiler {
     }
 
     fn compile_inner(&self, schema: &Value) -> Result<Compiled, Error> {
+        depth::check(schema, self.config.get_max_nesting_depth())?;
         let mut depth = self.config.get_max_recursion_depth();
         // Objects opened by default are closed (a sound restriction) when the open schema
         // does not compile: extra members multiply the size of nested objects, and some
