@@ -990,11 +990,17 @@ impl<'c, 'r> Ctx<'c, 'r> {
                         alts[j] = rj;
                         continue;
                     }
-                    let p = format!("{ptr}/oneOf/{i}");
-                    let ni = self.exclude(&alts[i], &orig[j], &p);
-                    let p = format!("{ptr}/oneOf/{j}");
-                    let nj = self.exclude(&alts[j], &orig[i], &p);
-                    if let (Some(ni), Some(nj)) = (ni, nj) {
+                    let (pi, pj) = (format!("{ptr}/oneOf/{i}"), format!("{ptr}/oneOf/{j}"));
+                    let ni = self.exclude(&alts[i], &orig[j], &pi);
+                    let nj = self.exclude(&alts[j], &orig[i], &pj);
+                    if let (Some((ni, ei)), Some((nj, ej))) = (ni, nj) {
+                        for (exact, p, other) in [(ei, &pi, j), (ej, &pj, i)] {
+                            if !exact {
+                                let what =
+                                    format!("narrowed to instances that fail branch {other}");
+                                self.warn_restricted(p, "oneOf", &what);
+                            }
+                        }
                         alts[i] = ni;
                         alts[j] = nj;
                         continue;
@@ -1022,27 +1028,31 @@ impl<'c, 'r> Ctx<'c, 'r> {
     }
 
     /// `alts` narrowed to instances that fail `other`: each alternative merged with each
-    /// of `other`'s negations. `None` when some alternative has no negation to narrow it
-    /// by, or when the union would grow past [`MAX_ONE_OF_ALTERNATIVES`].
-    fn exclude(&mut self, alts: &[Obj], other: &Obj, ptr: &str) -> Option<Vec<Obj>> {
+    /// of `other`'s negations, and whether that is all of them. `None` when some
+    /// alternative has no negation to narrow it by, or when the union would grow past
+    /// [`MAX_ONE_OF_ALTERNATIVES`].
+    fn exclude(&mut self, alts: &[Obj], other: &Obj, ptr: &str) -> Option<(Vec<Obj>, bool)> {
         let mut out = Vec::new();
+        let mut exact = true;
         for a in alts {
             let negs = self.negations(a, other);
             if negs.is_empty() {
                 return None;
             }
+            exact &= self.negation_is_exact(a, other, 0);
             for n in negs {
                 // A negation that cannot be merged is left out: the branch only narrows.
                 match self.merge(a.clone(), n, ptr) {
                     Ok(m) if !is_false_obj(&m) => out.push(m),
-                    _ => {}
+                    Ok(_) => {}
+                    Err(_) => exact = false,
                 }
                 if out.len() > MAX_ONE_OF_ALTERNATIVES {
                     return None;
                 }
             }
         }
-        (!out.is_empty()).then_some(out)
+        (!out.is_empty()).then_some((out, exact))
     }
 
     fn if_then_else(
@@ -1069,6 +1079,9 @@ impl<'c, 'r> Ctx<'c, 'r> {
             let b1 = self.merge(b1, ti, ptr)?;
             out.push(self.map(b1, ptr, depth)?);
             // ¬if ∧ else, where ¬if can be written down.
+            if !self.negation_is_exact(&base, &ci, 0) && !is_false_obj(&ei) {
+                self.warn_restricted(ptr, "else", "`else` applies where `if` fails,");
+            }
             for neg in self.negations(&base, &ci) {
                 let b2 = self.merge(base.clone(), neg, ptr)?;
                 let b2 = self.merge(b2, ei.clone(), ptr)?;
@@ -1084,6 +1097,75 @@ impl<'c, 'r> Ctx<'c, 'r> {
     /// all of `¬cond`: missing parts only make the regex smaller.
     fn negations(&mut self, base: &Obj, cond: &Obj) -> Vec<Obj> {
         self.negations_at(base, cond, 0)
+    }
+
+    /// Whether [`Ctx::negations`] of `cond` within `base` covers all of `¬cond`: every
+    /// keyword of `cond` is one whose failures it writes down in full (types, required
+    /// keys, numeric bounds, lengths and counts, scalar enums, properties whose schemas are
+    /// exact in turn). Conservative: `false` where unsure, which only adds a warning.
+    fn negation_is_exact(&mut self, base: &Obj, cond: &Obj, depth: usize) -> bool {
+        if is_false_obj(cond) {
+            return true;
+        }
+        let bt = base.get("type").map_or(Types::ALL, types_of);
+        for (key, value) in cond {
+            let exact = match key.as_str() {
+                "type" => {
+                    let ct = types_of(value);
+                    !(ct.has("integer") && !ct.has("number") && bt.has("number"))
+                }
+                "required" | "minLength" | "maxLength" | "minItems" | "maxItems" => true,
+                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
+                    value.is_number()
+                }
+                "enum" => {
+                    let vals = value.as_array().map_or(&[][..], Vec::as_slice);
+                    let scalars = vals.iter().all(|v| !v.is_array() && !v.is_object());
+                    let constrained_string = bt.has("string")
+                        && vals.iter().any(Value::is_string)
+                        && ["pattern", "$patterns", "format", "minLength", "maxLength"]
+                            .iter()
+                            .any(|k| base.contains_key(*k));
+                    scalars && !constrained_string && !vals.is_empty()
+                }
+                "properties" if depth < 2 && !base.contains_key("unevaluatedProperties") => {
+                    let Some(cp) = value.as_object() else { return false };
+                    cp.clone().iter().all(|(name, cs)| {
+                        let bs = base
+                            .get("properties")
+                            .and_then(|p| p.get(name))
+                            .cloned()
+                            .unwrap_or(Value::Bool(true));
+                        match (self.expanded(&bs), self.expanded(cs)) {
+                            (Some(bm), Some(cm)) => {
+                                is_false_obj(&bm) || self.negation_is_exact(&bm, &cm, depth + 1)
+                            }
+                            _ => false,
+                        }
+                    })
+                }
+                _ => false,
+            };
+            if !exact {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Warns that `keyword` at `ptr` was compiled as a sound restriction: instances in the
+    /// part of a complement that cannot be written down are not generated.
+    fn warn_restricted(&mut self, ptr: &str, keyword: &str, what: &str) {
+        self.warn(
+            WarningKind::Bounded,
+            ptr,
+            keyword,
+            format!(
+                "{what} only where the failure can be written down (other types, a required \
+                 key missing, a value outside an enum or beyond a bound, a property whose \
+                 value fails); other instances are not generated"
+            ),
+        );
     }
 
     /// [`Ctx::negations`] at a nesting of property schemas (bounded: each level multiplies
@@ -1289,6 +1371,14 @@ impl<'c, 'r> Ctx<'c, 'r> {
             if nt.has("integer") && !nt.has("number") && mt.has("number") {
                 // "number but not integer" is not expressible: drop numbers.
                 rest = Types(rest.0 & !Types::bit("number").unwrap_or(0));
+                self.warn(
+                    WarningKind::Bounded,
+                    &p,
+                    "not",
+                    "numbers that are not integers cannot be written apart from integers: \
+                     no number is generated"
+                        .to_owned(),
+                );
             }
             m.insert("type".into(), rest.to_value());
             if rest.is_empty() {
@@ -1355,14 +1445,19 @@ impl<'c, 'r> Ctx<'c, 'r> {
         // Otherwise the union of what the compiler can write of the complement: each
         // negation narrows `m` to instances that fail `not`'s schema.
         let negs = self.negations(&m, &nm);
+        let mut exact = self.negation_is_exact(&m, &nm, 0);
         let mut out = Vec::new();
         for n in negs {
             match self.merge(m.clone(), n, &p) {
                 Ok(x) if !is_false_obj(&x) => out.push(x),
-                _ => {}
+                Ok(_) => {}
+                Err(_) => exact = false,
             }
         }
         if !out.is_empty() && out.len() <= MAX_ONE_OF_ALTERNATIVES {
+            if !exact {
+                self.warn_restricted(&p, "not", "`not` is compiled as its complement");
+            }
             return Ok(out);
         }
         self.unsupported(&p, "not", "the complement of this subschema is not expressible")?;

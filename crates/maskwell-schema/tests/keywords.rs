@@ -4,7 +4,7 @@
 mod common;
 
 use common::Matcher;
-use maskwell_schema::{Compiler, Config, UnknownFormat, Whitespace};
+use maskwell_schema::{Compiler, Config, UnknownFormat, WarningKind, Whitespace};
 use serde_json::{json, Value};
 
 fn matcher_with(cfg: Config, schema: &Value) -> Matcher {
@@ -531,5 +531,54 @@ fn not_is_written_as_the_union_of_negations() {
         json!({"items": {"not": {"type": "string", "enum": ["x"]}}, "type": "array"}),
         &["[]", r#"["y"]"#, "[1]"],
         &[r#"["x"]"#],
+    );
+}
+
+/// `not`, `else` and narrowed `oneOf` branches are written as the failures that can be
+/// written down; where that is not all of them, a `Bounded` warning says so, and where it is,
+/// nothing is said.
+#[test]
+fn restricted_complements_are_reported() {
+    let bounded = |schema: serde_json::Value| -> Vec<(String, String)> {
+        let c = Compiler::new().compile(&schema).unwrap_or_else(|e| panic!("{schema}: {e}"));
+        c.warnings()
+            .iter()
+            .filter(|w| w.kind() == WarningKind::Bounded)
+            .map(|w| (w.pointer().to_owned(), w.keyword().to_owned()))
+            .collect()
+    };
+    // Exact: types, bounds, required keys, scalar enums.
+    assert_eq!(bounded(json!({"type": "integer", "not": {"minimum": 5}})), []);
+    assert_eq!(bounded(json!({"type": "object", "not": {"required": ["a", "b"]}})), []);
+    assert_eq!(
+        bounded(json!({
+            "type": "object",
+            "properties": {"kind": {"type": "string"}, "n": {"type": "integer"}},
+            "if": {"properties": {"kind": {"enum": ["a"]}}, "required": ["kind"]},
+            "then": {"required": ["n"]},
+            "else": {"properties": {"n": {"maximum": 3}}}
+        })),
+        []
+    );
+    // Restricted: a pattern's failures are not written down.
+    assert_eq!(
+        bounded(json!({"type": "object", "properties": {"s": {"type": "string"}},
+                        "not": {"properties": {"s": {"pattern": "^a"}}, "required": ["s"]}})),
+        [("/not".to_owned(), "not".to_owned())]
+    );
+    assert_eq!(
+        bounded(json!({
+            "type": "object",
+            "properties": {"s": {"type": "string"}},
+            "if": {"properties": {"s": {"pattern": "^a"}}},
+            "then": {"required": ["s"]},
+            "else": {"maxProperties": 1}
+        })),
+        [("".to_owned(), "else".to_owned())]
+    );
+    // "Not an integer" over numbers leaves numbers out.
+    assert_eq!(
+        bounded(json!({"type": ["number", "string"], "not": {"type": "integer"}})),
+        [("/not".to_owned(), "not".to_owned())]
     );
 }
