@@ -1420,28 +1420,6 @@ impl<'c, 'r> Ctx<'c, 'r> {
             m.insert("$notEnum".into(), Value::Array(cur));
             return Ok(vec![m]);
         }
-        if keys == ["enum"] {
-            let mt = m.get("type").map_or(Types::ALL, types_of);
-            let vals = nm["enum"].as_array().cloned().unwrap_or_default();
-            let mut ok = true;
-            let mut drop_types = 0u8;
-            for v in &vals {
-                match v {
-                    Value::Null => drop_types |= 1,
-                    Value::Bool(_) => ok = false,
-                    _ => ok = false,
-                }
-            }
-            if ok {
-                let rest = Types(mt.norm().0 & !drop_types);
-                m.insert("type".into(), rest.to_value());
-                return Ok(vec![m]);
-            }
-            // Non-string literals excluded by a string-only schema, and the like.
-            if vals.iter().all(|v| !mt.admits(v)) {
-                return Ok(vec![m]);
-            }
-        }
         // Otherwise the union of what the compiler can write of the complement: each
         // negation narrows `m` to instances that fail `not`'s schema.
         let negs = self.negations(&m, &nm);
