@@ -24,7 +24,7 @@ use regex_automata::{
         LazyStateID,
     },
     nfa::thompson,
-    util::{primitives::StateID, start, syntax},
+    util::{primitives::StateID, start},
     Anchored, MatchKind,
 };
 
@@ -102,22 +102,15 @@ pub struct Walker {
 }
 
 impl Walker {
-    /// Prepares `regex`, compiled as maskwell compiles it (bytes, not UTF-8, anchored at the
-    /// start, within `config`'s NFA limits).
+    /// Prepares `regex`, compiled to the NFA an index compiles it to
+    /// ([`maskwell::index::compile_nfa`], within `config`'s limits).
     ///
     /// # Errors
     ///
     /// [`WalkError::Build`] when the regex does not compile, or its NFA has look-around or
     /// fail states (a lazy DFA state of such an NFA may be a dead end that looks alive).
     pub fn new(regex: &str, config: &maskwell::Config) -> Result<Walker, WalkError> {
-        let nfa = thompson::Compiler::new()
-            .syntax(syntax::Config::new().utf8(false).nest_limit(config.get_nest_limit()))
-            .configure(
-                thompson::Config::new()
-                    .nfa_size_limit(Some(config.get_nfa_size_limit()))
-                    .which_captures(thompson::WhichCaptures::None),
-            )
-            .build(regex)
+        let nfa = maskwell::index::compile_nfa(regex, config)
             .map_err(|e| WalkError::Build(format!("NFA: {e}")))?;
         if nfa
             .states()

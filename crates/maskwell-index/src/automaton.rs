@@ -299,7 +299,21 @@ impl std::fmt::Debug for Automaton {
 
 /// Compiles a regex to the Thompson NFA both automata are built from: bytes, not UTF-8
 /// (tokens may split a character), no captures, within the configured limits.
-pub(crate) fn compile_nfa(pattern: &str, config: &Config) -> Result<thompson::NFA, Error> {
+///
+/// Public for tools that must walk exactly the automaton an index walks (the soundness
+/// checks do); the NFA is regex-automata's type.
+///
+/// ```
+/// let nfa = maskwell_index::compile_nfa("a|bc", &maskwell_index::Config::new())?;
+/// assert!(nfa.states().len() > 3);
+/// # Ok::<(), maskwell_index::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Limit`] when the regex is over [`Config::regex_len_limit`] or its NFA over
+/// [`Config::nfa_size_limit`]; [`Error::Regex`] when it does not parse.
+pub fn compile_nfa(pattern: &str, config: &Config) -> Result<thompson::NFA, Error> {
     if pattern.len() > config.get_regex_len_limit() {
         return Err(Error::Limit {
             limit: "regex length limit",

@@ -65,7 +65,7 @@ mod snapshot;
 mod trie;
 mod walk;
 
-pub use automaton::{Automaton, DEAD};
+pub use automaton::{compile_nfa, Automaton, DEAD};
 pub use config::{BuildMode, Config};
 pub use error::{Error, ErrorKind, GuideError};
 pub use explain::{Explanation, Verdict};

@@ -209,6 +209,19 @@ pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Whether values outside the enum `vals` can be written within `base` (of types `bt`):
+/// scalars only (the emitter excludes literals), and not strings under a pattern, format or
+/// length (excluding literals there needs a string difference the compiler does not write).
+fn excludable_enum(base: &Obj, bt: Types, vals: &[Value]) -> bool {
+    let scalars = vals.iter().all(|v| !v.is_array() && !v.is_object());
+    let constrained_string = bt.has("string")
+        && vals.iter().any(Value::is_string)
+        && ["pattern", "$patterns", "format", "minLength", "maxLength"]
+            .iter()
+            .any(|k| base.contains_key(*k));
+    scalars && !constrained_string && !vals.is_empty()
+}
+
 fn ptr_join(p: &str, k: &str) -> String {
     format!("{p}/{}", escape_ptr(k))
 }
@@ -1119,14 +1132,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     value.is_number()
                 }
                 "enum" => {
-                    let vals = value.as_array().map_or(&[][..], Vec::as_slice);
-                    let scalars = vals.iter().all(|v| !v.is_array() && !v.is_object());
-                    let constrained_string = bt.has("string")
-                        && vals.iter().any(Value::is_string)
-                        && ["pattern", "$patterns", "format", "minLength", "maxLength"]
-                            .iter()
-                            .any(|k| base.contains_key(*k));
-                    scalars && !constrained_string && !vals.is_empty()
+                    excludable_enum(base, bt, value.as_array().map_or(&[][..], Vec::as_slice))
                 }
                 "properties" if depth < 2 && !base.contains_key("unevaluatedProperties") => {
                     let Some(cp) = value.as_object() else { return false };
@@ -1236,13 +1242,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
         }
         // A value outside the condition's enum (scalars: the emitter excludes those).
         if let Some(Value::Array(vals)) = cond.get("enum") {
-            let scalars = vals.iter().all(|v| !v.is_array() && !v.is_object());
-            let constrained_string = bt.has("string")
-                && vals.iter().any(Value::is_string)
-                && ["pattern", "$patterns", "format", "minLength", "maxLength"]
-                    .iter()
-                    .any(|k| base.contains_key(*k));
-            if scalars && !constrained_string && !vals.is_empty() {
+            if excludable_enum(base, bt, vals) {
                 // As a keyword, not the emitter's `$notEnum`: it may land in a nested schema.
                 let mut e = Obj::new();
                 e.insert("enum".into(), Value::Array(vals.clone()));
