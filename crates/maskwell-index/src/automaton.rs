@@ -328,15 +328,19 @@ pub fn compile_nfa(pattern: &str, config: &Config) -> Result<thompson::NFA, Erro
     let span =
         tracing::debug_span!("nfa", regex_len = pattern.len(), nfa_states = tracing::field::Empty);
     let _entered = span.enter();
-    let nfa = thompson::Compiler::new()
-        .syntax(syntax::Config::new().utf8(false).nest_limit(config.get_nest_limit()))
-        .configure(
-            thompson::Config::new()
-                .nfa_size_limit(Some(config.get_nfa_size_limit()))
-                .which_captures(thompson::WhichCaptures::None),
-        )
-        .build(pattern)
-        .map_err(nfa_error)?;
+    let syntax = syntax::Config::new().utf8(false).nest_limit(config.get_nest_limit());
+    let mut compiler = thompson::Compiler::new();
+    compiler.syntax(syntax).configure(
+        thompson::Config::new()
+            .nfa_size_limit(Some(config.get_nfa_size_limit()))
+            .which_captures(thompson::WhichCaptures::None),
+    );
+    // A schema's regex repeats big groups verbatim: parse each distinct one once.
+    let nfa = match crate::fragments::parse(pattern, &syntax) {
+        Some(hir) => compiler.build_from_hir(&hir),
+        None => compiler.build(pattern),
+    }
+    .map_err(nfa_error)?;
     span.record("nfa_states", nfa.states().len());
     Ok(nfa)
 }

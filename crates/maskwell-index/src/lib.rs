@@ -56,6 +56,7 @@ mod config;
 mod error;
 mod explain;
 mod file;
+mod fragments;
 mod guide;
 mod hybrid;
 mod index;
