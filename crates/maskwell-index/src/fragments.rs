@@ -76,7 +76,8 @@ impl<'p> Memo<'p> {
         }
         // `count` has scanned every text it is asked about, so the scan succeeds.
         let inners = large_groups(s).unwrap_or_default();
-        let p = inners.into_iter().any(|g| self.seen.get(g).is_some_and(|&n| n > 1) || self.pays(g));
+        let p =
+            inners.into_iter().any(|g| self.seen.get(g).is_some_and(|&n| n > 1) || self.pays(g));
         self.pays.insert(s, p);
         p
     }
@@ -132,12 +133,9 @@ impl<'p> Memo<'p> {
                             h
                         };
                         items.push(match rep {
-                            Some((min, max, greedy)) => Hir::repetition(Repetition {
-                                min,
-                                max,
-                                greedy,
-                                sub: Box::new(sub),
-                            }),
+                            Some((min, max, greedy)) => {
+                                Hir::repetition(Repetition { min, max, greedy, sub: Box::new(sub) })
+                            }
                             None => sub,
                         });
                         plain = end;
