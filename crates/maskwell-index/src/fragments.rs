@@ -36,6 +36,7 @@ pub(crate) fn parse(pattern: &str, config: &syntax::Config) -> Option<Hir> {
     let mut memo = Memo {
         config: *config,
         seen: FxHashMap::default(),
+        inside: FxHashMap::default(),
         pays: FxHashMap::default(),
         groups: FxHashMap::default(),
     };
@@ -51,6 +52,8 @@ struct Memo<'p> {
     /// How often each large `(?:…)` group's inside occurs (its copies inside a repeated
     /// group counted once).
     seen: FxHashMap<&'p str, u32>,
+    /// The large groups at the top level of each text `count` scanned.
+    inside: FxHashMap<&'p str, Vec<&'p str>>,
     /// Whether a text holds a repeated large group at some depth, so that splitting it
     /// saves parsing.
     pays: FxHashMap<&'p str, bool>,
@@ -60,24 +63,29 @@ struct Memo<'p> {
 
 impl<'p> Memo<'p> {
     fn count(&mut self, s: &'p str) -> Option<()> {
-        for inner in large_groups(s)? {
+        let inners: Vec<&str> = top_level(s)?.iter().filter_map(|t| t.large).collect();
+        for &inner in &inners {
             let n = self.seen.entry(inner).or_insert(0);
             *n += 1;
             if *n == 1 {
                 self.count(inner)?;
             }
         }
+        self.inside.insert(s, inners);
         Some(())
+    }
+
+    fn repeated(&self, inner: &str) -> bool {
+        self.seen.get(inner).is_some_and(|&n| n > 1)
     }
 
     fn pays(&mut self, s: &'p str) -> bool {
         if let Some(&p) = self.pays.get(s) {
             return p;
         }
-        // `count` has scanned every text it is asked about, so the scan succeeds.
-        let inners = large_groups(s).unwrap_or_default();
-        let p =
-            inners.into_iter().any(|g| self.seen.get(g).is_some_and(|&n| n > 1) || self.pays(g));
+        // `count` has scanned every text this is asked about.
+        let inners = self.inside.get(s).cloned().unwrap_or_default();
+        let p = inners.into_iter().any(|g| self.repeated(g) || self.pays(g));
         self.pays.insert(s, p);
         p
     }
@@ -91,69 +99,79 @@ impl<'p> Memo<'p> {
         if s.len() < SMALL {
             return self.whole(s);
         }
-        let branches = split_alternation(s)?;
-        if branches.len() == 1 {
-            return self.concat(s);
-        }
-        let hirs = branches.into_iter().map(|b| self.concat(b)).collect::<Option<Vec<_>>>()?;
-        Some(Hir::alternation(hirs))
-    }
-
-    /// A branch without a top-level `|`: runs of plain text, parsed whole, between large
-    /// `(?:…)` groups, parsed through the memo.
-    fn concat(&mut self, s: &'p str) -> Option<Hir> {
-        if s.len() < SMALL {
-            return self.whole(s);
-        }
-        let bytes = s.as_bytes();
-        let mut items = Vec::new();
-        let mut plain = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\\' => i += 2,
-                b'[' => i = skip_class(bytes, i)?,
-                b'(' => {
-                    let close = matching_paren(bytes, i)?;
-                    let (rep, end) = quantifier(bytes, close + 1)?;
-                    let group = bytes[i + 1..].starts_with(b"?:");
-                    let inner = &s[(i + 3).min(close)..close];
-                    let repeated = self.seen.get(inner).is_some_and(|&n| n > 1);
-                    if group && close - i >= SMALL && (repeated || self.pays(inner)) {
-                        if plain < i {
-                            items.push(self.whole(&s[plain..i])?);
-                        }
-                        let sub = if !repeated {
-                            self.expr(inner)?
-                        } else if let Some(h) = self.groups.get(inner) {
-                            h.clone()
-                        } else {
-                            let h = self.expr(inner)?;
-                            self.groups.insert(inner, h.clone());
-                            h
-                        };
-                        items.push(match rep {
-                            Some((min, max, greedy)) => {
-                                Hir::repetition(Repetition { min, max, greedy, sub: Box::new(sub) })
-                            }
-                            None => sub,
-                        });
-                        plain = end;
-                    }
-                    i = end;
-                }
-                _ => i += 1,
+        let tops = top_level(s)?;
+        let mut branches = Vec::new();
+        let (mut start, mut first) = (0, 0);
+        for (i, t) in tops.iter().enumerate() {
+            if t.bar {
+                branches.push(self.concat(s, start, t.open, &tops[first..i])?);
+                (start, first) = (t.open + 1, i + 1);
             }
         }
-        if plain < bytes.len() {
-            items.push(self.whole(&s[plain..])?);
+        if branches.is_empty() {
+            return self.concat(s, 0, s.len(), &tops);
+        }
+        branches.push(self.concat(s, start, s.len(), &tops[first..])?);
+        Some(Hir::alternation(branches))
+    }
+
+    /// The branch `s[start..end]` (no top-level `|` inside): runs of plain text, parsed
+    /// whole, between the large groups worth splitting, parsed through the memo. `tops` is
+    /// what sits at the top level of the branch.
+    fn concat(&mut self, s: &'p str, start: usize, end: usize, tops: &[Top<'p>]) -> Option<Hir> {
+        if end - start < SMALL {
+            return self.whole(&s[start..end]);
+        }
+        let mut items = Vec::new();
+        let mut plain = start;
+        for t in tops {
+            let Some(inner) = t.large else { continue };
+            let repeated = self.repeated(inner);
+            if !repeated && !self.pays(inner) {
+                continue;
+            }
+            let (rep, after) = quantifier(s.as_bytes(), t.close + 1)?;
+            if plain < t.open {
+                items.push(self.whole(&s[plain..t.open])?);
+            }
+            let sub = if !repeated {
+                self.expr(inner)?
+            } else if let Some(h) = self.groups.get(inner) {
+                h.clone()
+            } else {
+                let h = self.expr(inner)?;
+                self.groups.insert(inner, h.clone());
+                h
+            };
+            items.push(match rep {
+                Some(Quantifier { min, max, greedy }) => {
+                    Hir::repetition(Repetition { min, max, greedy, sub: Box::new(sub) })
+                }
+                None => sub,
+            });
+            plain = after;
+        }
+        if plain < end {
+            items.push(self.whole(&s[plain..end])?);
         }
         Some(Hir::concat(items))
     }
 }
 
-/// The insides of the large `(?:…)` groups at the top level of `s`.
-fn large_groups(s: &str) -> Option<Vec<&str>> {
+/// A group or a `|` at the top level of a pattern.
+struct Top<'p> {
+    /// Where the group's `(` or the `|` is.
+    open: usize,
+    /// Where the group's `)` is (`open` for a `|`).
+    close: usize,
+    /// The inside of a large `(?:…)` group.
+    large: Option<&'p str>,
+    bar: bool,
+}
+
+/// The groups and `|`s at the top level of `s`, in order; `None` when the splitter does
+/// not model it (see [`matching_paren`]) or it is unbalanced.
+fn top_level(s: &str) -> Option<Vec<Top<'_>>> {
     let bytes = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -163,37 +181,18 @@ fn large_groups(s: &str) -> Option<Vec<&str>> {
             b'[' => i = skip_class(bytes, i)?,
             b'(' => {
                 let close = matching_paren(bytes, i)?;
-                if bytes[i + 1..].starts_with(b"?:") && close - i >= SMALL {
-                    out.push(&s[i + 3..close]);
-                }
+                let large = (bytes[i + 1..].starts_with(b"?:") && close - i >= SMALL)
+                    .then(|| &s[i + 3..close]);
+                out.push(Top { open: i, close, large, bar: false });
                 i = close + 1;
             }
-            _ => i += 1,
-        }
-    }
-    Some(out)
-}
-
-/// The branches of `s` at its top level.
-fn split_alternation(s: &str) -> Option<Vec<&str>> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'[' => i = skip_class(bytes, i)?,
-            b'(' => i = matching_paren(bytes, i)? + 1,
             b'|' => {
-                out.push(&s[start..i]);
-                start = i + 1;
+                out.push(Top { open: i, close: i, large: None, bar: true });
                 i += 1;
             }
             _ => i += 1,
         }
     }
-    out.push(&s[start..]);
     Some(out)
 }
 
@@ -249,9 +248,16 @@ fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
-/// The repetition operator at `at`, if any (`min`, `max`, greedy), and the index past it.
-#[allow(clippy::type_complexity)]
-fn quantifier(bytes: &[u8], at: usize) -> Option<(Option<(u32, Option<u32>, bool)>, usize)> {
+/// A repetition operator after a group.
+struct Quantifier {
+    min: u32,
+    max: Option<u32>,
+    greedy: bool,
+}
+
+/// The repetition operator at `at`, if any, and the index past it; `None` when it is
+/// malformed (regex-syntax will say how).
+fn quantifier(bytes: &[u8], at: usize) -> Option<(Option<Quantifier>, usize)> {
     let (min, max, mut end) = match bytes.get(at) {
         Some(b'*') => (0, None, at + 1),
         Some(b'+') => (1, None, at + 1),
@@ -278,7 +284,7 @@ fn quantifier(bytes: &[u8], at: usize) -> Option<(Option<(u32, Option<u32>, bool
     if !greedy {
         end += 1;
     }
-    Some((Some((min, max, greedy)), end))
+    Some((Some(Quantifier { min, max, greedy }), end))
 }
 
 /// The deepest nesting of groups and classes in `pattern`; `None` when it is unbalanced
