@@ -20,7 +20,7 @@
 //! then go the dense way.
 
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use regex_automata::{
     hybrid::{
@@ -35,6 +35,8 @@ use regex_automata::{
 use crate::{
     automaton::DEAD,
     index::MAX_FORCED_BYTES,
+    lazy::StringPart,
+    strings::{self, StringTokens, Template, Transitions},
     trie::{ByteSet, TokenTrie},
     Config, Error,
 };
@@ -65,6 +67,9 @@ pub(crate) struct Hybrid {
     max_states: usize,
     /// Per byte class: one of its bytes, and all of them.
     classes: Vec<(u8, ByteSet)>,
+    /// The classes split by what the string template's decoder does with them
+    /// ([`strings::joint_classes`]).
+    string_classes: Vec<(u8, ByteSet)>,
 }
 
 /// Everything a walk mutates, behind one lock taken only to walk a new state.
@@ -84,6 +89,131 @@ struct Inner {
     memo: Vec<Option<(LazyStateID, u32)>>,
     /// Match-tagged states, and whether each only reports the match before it (a trap).
     traps: HashMap<LazyStateID, bool>,
+    /// Pairs of states compared by [`Explorer::equivalent`], and the answer.
+    equivalent: HashMap<(LazyStateID, LazyStateID), bool>,
+}
+
+/// One state's walk over trie nodes, recording each allowed token's next state in the
+/// scratch.
+struct Walk<'a> {
+    hybrid: &'a Hybrid,
+    cache: &'a mut Cache,
+    traps: &'a mut HashMap<LazyStateID, bool>,
+    ids: &'a mut HashMap<LazyStateID, u32>,
+    sids: &'a mut Vec<LazyStateID>,
+    stack: &'a mut [LazyStateID],
+    memo: &'a mut [Option<(LazyStateID, u32)>],
+    next_by_token: &'a mut [u32],
+    touched: &'a mut Vec<u32>,
+    /// The state walked, as the lazy DFA and the index number it.
+    sid: LazyStateID,
+    state: u32,
+    /// The bytes that loop back to `sid`.
+    loops: ByteSet,
+}
+
+impl Walk<'_> {
+    /// Walks the nodes `range` of `trie` (whole subtrees, the first at depth 0), skipping
+    /// the subtrees of the depth-0 bytes in `skip`.
+    fn nodes(
+        &mut self,
+        trie: &TokenTrie,
+        range: std::ops::Range<usize>,
+        skip: &ByteSet,
+    ) -> Result<(), WalkError> {
+        let full = |_| WalkError::CacheFull;
+        let dfa = &self.hybrid.dfa;
+        self.stack[0] = self.sid;
+        self.memo.fill(None);
+        let mut node = range.start;
+        while node < range.end {
+            let depth = trie.depth(node);
+            let byte = trie.byte(node);
+            if depth == 0 && skip.contains(byte) {
+                node = trie.subtree_end(node);
+                continue;
+            }
+            let next = dfa.next_state(self.cache, self.stack[depth], byte).map_err(full)?;
+            if next.is_dead()
+                || (next.is_match() && self.hybrid.is_trap(self.cache, self.traps, next)?)
+            {
+                node = trie.subtree_end(node);
+                continue;
+            }
+            if next == self.sid && trie.bytes_below(node).is_subset(&self.loops) {
+                // Every byte below loops back to the state: so does every token below.
+                for &token in trie.tokens_in_subtree(node) {
+                    self.next_by_token[token as usize] = self.state;
+                    self.touched.push(token);
+                }
+                node = trie.subtree_end(node);
+                continue;
+            }
+            self.stack[depth + 1] = next;
+            let tokens = trie.tokens_at(node);
+            if !tokens.is_empty() {
+                let id = match self.memo[depth] {
+                    Some((s, id)) if s == next => id,
+                    _ => {
+                        let id = intern(self.ids, self.sids, next, self.hybrid.max_states)?;
+                        self.memo[depth] = Some((next, id));
+                        id
+                    }
+                };
+                for &token in tokens {
+                    self.next_by_token[token as usize] = id;
+                    self.touched.push(token);
+                }
+            }
+            node += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The lazy DFA as a [string template](crate::strings) explores it: traps are dead.
+struct Explorer<'a> {
+    hybrid: &'a Hybrid,
+    cache: &'a mut Cache,
+    traps: &'a mut HashMap<LazyStateID, bool>,
+    equivalent: &'a mut HashMap<(LazyStateID, LazyStateID), bool>,
+}
+
+impl Transitions for Explorer<'_> {
+    type State = LazyStateID;
+    type Error = WalkError;
+
+    fn next(&mut self, state: LazyStateID, byte: u8) -> Result<Option<LazyStateID>, WalkError> {
+        let next = self
+            .hybrid
+            .dfa
+            .next_state(self.cache, state, byte)
+            .map_err(|_| WalkError::CacheFull)?;
+        let dead = next.is_dead()
+            || (next.is_match() && self.hybrid.is_trap(self.cache, self.traps, next)?);
+        Ok((!dead).then_some(next))
+    }
+
+    /// Equal when both accept the same end of input and every byte leads both to one
+    /// state: what two paths through copies of one class reach.
+    fn equivalent(&mut self, a: LazyStateID, b: LazyStateID) -> Result<bool, WalkError> {
+        let key = (a.min(b), a.max(b));
+        if let Some(&known) = self.equivalent.get(&key) {
+            return Ok(known);
+        }
+        let dfa = &self.hybrid.dfa;
+        let full = |_| WalkError::CacheFull;
+        let mut same = dfa.next_eoi_state(self.cache, a).map_err(full)?.is_match()
+            == dfa.next_eoi_state(self.cache, b).map_err(full)?.is_match();
+        for &(byte, _) in &self.hybrid.classes {
+            if !same {
+                break;
+            }
+            same = self.next(a, byte)? == self.next(b, byte)?;
+        }
+        self.equivalent.insert(key, same);
+        Ok(same)
+    }
 }
 
 impl Hybrid {
@@ -145,11 +275,13 @@ impl Hybrid {
             touched: Vec::new(),
             memo: vec![None; trie.max_depth() + 1],
             traps: HashMap::default(),
+            equivalent: HashMap::default(),
         };
         Ok(Some(Hybrid {
             dfa,
             inner: Mutex::new(inner),
             max_states: config.get_max_dfa_states(),
+            string_classes: strings::joint_classes(&classes),
             classes,
         }))
     }
@@ -181,24 +313,29 @@ impl Hybrid {
     /// Walks the trie from the dense state `state`, determinizing what it reaches, and hands
     /// the result to `finish` as the per-token next states ([`DEAD`] for tokens not
     /// allowed), the tokens touched (both of which `finish` must reset to [`DEAD`] and
-    /// empty) and whether the output may end in `state`.
+    /// empty), whether the output may end in `state`, and the string tokens' part of the
+    /// row when a [string template](crate::strings) covers them (those tokens are then
+    /// not in the scratch).
     pub(crate) fn walk<R>(
         &self,
         state: u32,
         trie: &TokenTrie,
-        finish: impl FnOnce(&mut [u32], &mut Vec<u32>, bool) -> R,
+        finish: impl FnOnce(&mut [u32], &mut Vec<u32>, bool, Option<StringPart>) -> R,
     ) -> Result<Walked<R>, WalkError> {
         let mut guard = self.lock();
-        let Inner { cache, ids, sids, stack, next_by_token, touched, memo, traps } = &mut *guard;
+        let Inner { cache, ids, sids, stack, next_by_token, touched, memo, traps, equivalent } =
+            &mut *guard;
         let Some(&sid) = sids.get(state as usize) else {
             panic!("state {state} is not a state of this index ({} states)", sids.len())
         };
         stack[0] = sid;
         memo.fill(None);
-        let n = trie.len();
-        let mut node = 0;
+        let strings = trie.strings();
         let walked = (|| {
             let full = |_| WalkError::CacheFull;
+            let mut explorer = Explorer { hybrid: self, cache, traps, equivalent };
+            let template = strings::explore(&mut explorer, sid, &self.string_classes, strings)?
+                .filter(Template::is_live);
             // The bytes that loop back to `sid`: a subtree below only those needs no walk.
             let mut loops = ByteSet::default();
             for (byte, bytes) in &self.classes {
@@ -206,49 +343,56 @@ impl Hybrid {
                     loops.union(bytes);
                 }
             }
-            while node < n {
-                let depth = trie.depth(node);
-                let next =
-                    self.dfa.next_state(cache, stack[depth], trie.byte(node)).map_err(full)?;
-                if next.is_dead() || (next.is_match() && self.is_trap(cache, traps, next)?) {
-                    node = trie.subtree_end(node);
-                    continue;
-                }
-                if next == sid && trie.bytes_below(node).is_subset(&loops) {
-                    let id = state;
-                    for &token in trie.tokens_in_subtree(node) {
-                        next_by_token[token as usize] = id;
-                        touched.push(token);
-                    }
-                    node = trie.subtree_end(node);
-                    continue;
-                }
-                stack[depth + 1] = next;
-                let tokens = trie.tokens_at(node);
-                if !tokens.is_empty() {
-                    let id = match memo[depth] {
-                        Some((s, id)) if s == next => id,
-                        _ => {
-                            let id = intern(ids, sids, next, self.max_states)?;
-                            memo[depth] = Some((next, id));
-                            id
+            let mut walk = Walk {
+                hybrid: self,
+                cache,
+                traps,
+                ids,
+                sids,
+                stack,
+                memo,
+                next_by_token,
+                touched,
+                sid,
+                state,
+                loops,
+            };
+            match &template {
+                // The template answers for the string tokens: walk the others, and the
+                // whole subtrees of the first bytes it makes exceptions of.
+                Some(template) => {
+                    let rest = strings.rest();
+                    walk.nodes(rest, 0..rest.len(), template.exceptions())?;
+                    let mut node = 0;
+                    while node < trie.len() {
+                        let end = trie.subtree_end(node);
+                        if template.exceptions().contains(trie.byte(node)) {
+                            walk.nodes(trie, node..end, &ByteSet::default())?;
                         }
-                    };
-                    for &token in tokens {
-                        next_by_token[token as usize] = id;
-                        touched.push(token);
+                        node = end;
                     }
                 }
-                node += 1;
+                None => walk.nodes(trie, 0..trie.len(), &ByteSet::default())?,
             }
+            let Walk { cache, ids, sids, next_by_token, .. } = walk;
+            let part = match template {
+                Some(template) => {
+                    Some(string_part(&template, strings, next_by_token.len(), |s| {
+                        intern(ids, sids, s, self.max_states)
+                    })?)
+                }
+                None => None,
+            };
             let accepting = self.dfa.next_eoi_state(cache, sid).map_err(full)?.is_match();
             let forced = self.forced(cache, sid).map_err(full)?;
-            Ok((accepting, forced))
+            Ok((accepting, forced, part))
         })();
         match walked {
-            Ok((accepting, forced)) => {
-                Ok(Walked { row: finish(next_by_token, touched, accepting), accepting, forced })
-            }
+            Ok((accepting, forced, part)) => Ok(Walked {
+                row: finish(next_by_token, touched, accepting, part),
+                accepting,
+                forced,
+            }),
             Err(e) => {
                 // Reset the scratch, so the next walk starts clean.
                 for &t in touched.iter() {
@@ -312,6 +456,29 @@ impl Hybrid {
         }
         Ok(out)
     }
+}
+
+/// The string tokens' part of a row: per template code the dense id of the state it leads
+/// to, and the mask of the string tokens allowed, less those under the template's
+/// exceptions (walked, so in the scratch).
+fn string_part(
+    template: &Template<LazyStateID>,
+    strings: &Arc<StringTokens>,
+    width: usize,
+    intern: impl FnMut(LazyStateID) -> Result<u32, WalkError>,
+) -> Result<StringPart, WalkError> {
+    // Each state of the template once into the index's ids, then each code its slot's id.
+    let ids = template.map_states(intern)?;
+    let mut states = vec![DEAD; strings.num_codes()];
+    for (c, slot) in states.iter_mut().enumerate() {
+        if strings.is_used(c) {
+            *slot = strings::at_in(&ids, template.repeats(), c).unwrap_or(DEAD);
+        }
+    }
+    let mut mask = vec![0u32; width.div_ceil(32)];
+    strings.mask_into(&mut mask, |c| states[c] != DEAD);
+    strings.clear_first(&mut mask, template.exceptions());
+    Ok(StringPart { strings: strings.clone(), states: states.into(), mask: mask.into() })
 }
 
 fn intern(

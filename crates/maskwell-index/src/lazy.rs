@@ -24,6 +24,7 @@ use crate::{
     automaton::DEAD,
     hybrid::{Hybrid, WalkError, Walked},
     index::{forced_path, scatter, FINISHED},
+    strings::{StringTokens, NONE},
     trie::TokenTrie,
     walk::Walker,
     Automaton, BuildMode, Config, Index, Stats,
@@ -58,39 +59,66 @@ pub(crate) enum Next {
     },
     /// Many tokens and more than 256 distinct next states: per token id its next state.
     Wide { mask: Box<[u32]>, next: Box<[u32]>, tokens: OnceLock<Box<[u32]>> },
+    /// Inside a string ([`crate::strings`]): a string token's next state is its template
+    /// code's, looked up in a table of a few hundred entries; the vocabulary's codes are
+    /// shared by every such row. Other allowed tokens are listed.
+    Strings {
+        mask: Box<[u32]>,
+        /// Per token id: its template code (shared, per vocabulary).
+        codes: Arc<[u16]>,
+        /// Per code: the state its tokens lead to, or [`DEAD`].
+        states: Box<[u32]>,
+        /// Allowed tokens the template does not answer for (not string tokens, tokens
+        /// under a template exception, end of sequence), increasing, and their next states.
+        extra_tokens: Box<[u32]>,
+        extra_next: Box<[u32]>,
+        /// Whether some extra tokens have a code (which they must not be looked up by).
+        overrides: bool,
+        tokens: OnceLock<Box<[u32]>>,
+    },
+}
+
+/// The part of a row that a string template answers (see [`crate::strings`]).
+#[derive(Debug)]
+pub(crate) struct StringPart {
+    pub(crate) strings: Arc<StringTokens>,
+    /// Per template code: the state its tokens lead to, or [`DEAD`].
+    pub(crate) states: Box<[u32]>,
+    /// The string tokens allowed.
+    pub(crate) mask: Box<[u32]>,
 }
 
 impl Next {
     /// Drains a walk's scratch (`next_by_token[t]` for the `touched` tokens, [`DEAD`]
-    /// elsewhere; both reset) and adds `eos` (allowed, leading to [`FINISHED`]).
+    /// elsewhere; both reset), adds `eos` (allowed, leading to [`FINISHED`]) and the string
+    /// tokens a template answers for, if any.
     pub(crate) fn from_scratch(
         next_by_token: &mut [u32],
         touched: &mut Vec<u32>,
         eos: &[u32],
+        strings: Option<StringPart>,
     ) -> Next {
         let width = next_by_token.len();
         let words = width.div_ceil(32);
         let count = touched.len() + eos.len();
+        if let Some(StringPart { strings, states, mut mask }) = strings {
+            let (extra_tokens, extra_next) = drain_sorted(next_by_token, touched, eos);
+            scatter(&mut mask, &extra_tokens);
+            let codes = strings.codes().clone();
+            let overrides = extra_tokens.iter().any(|&t| codes[t as usize] != NONE);
+            return Next::Strings {
+                mask,
+                codes,
+                states,
+                extra_tokens,
+                extra_next,
+                overrides,
+                tokens: OnceLock::new(),
+            };
+        }
         if count <= words / 4 {
-            touched.sort_unstable();
-            let mut tokens = Vec::with_capacity(count);
-            let mut next = Vec::with_capacity(count);
-            let mut e = 0;
-            for &t in touched.iter() {
-                while e < eos.len() && eos[e] < t {
-                    tokens.push(eos[e]);
-                    next.push(FINISHED);
-                    e += 1;
-                }
-                tokens.push(t);
-                next.push(std::mem::replace(&mut next_by_token[t as usize], DEAD));
-            }
-            for &t in &eos[e..] {
-                tokens.push(t);
-                next.push(FINISHED);
-            }
-            touched.clear();
-            return Next::Sparse { tokens: tokens.into(), next: next.into() };
+            let (tokens, next) = drain_sorted(next_by_token, touched, eos);
+            return Next::Sparse { tokens, next };
         }
         // FINISHED and DEAD are the same value: the end-of-sequence tokens go in after the
         // scan. Past 256 distinct next states the row is wide: the scan then only marks.
@@ -156,9 +184,9 @@ impl Next {
     pub(crate) fn tokens(&self) -> &[u32] {
         match self {
             Next::Sparse { tokens, .. } => tokens,
-            Next::Dense { mask, tokens, .. } | Next::Wide { mask, tokens, .. } => {
-                tokens.get_or_init(|| ids_of(mask))
-            }
+            Next::Dense { mask, tokens, .. }
+            | Next::Wide { mask, tokens, .. }
+            | Next::Strings { mask, tokens, .. } => tokens.get_or_init(|| ids_of(mask)),
         }
     }
 
@@ -177,6 +205,19 @@ impl Next {
                 let word = *mask.get(t >> 5)?;
                 (word >> (t & 31) & 1 == 1).then(|| next[t])
             }
+            Next::Strings { mask, codes, states, extra_tokens, extra_next, overrides, .. } => {
+                let t = token as usize;
+                if *mask.get(t >> 5)? >> (t & 31) & 1 == 0 {
+                    return None;
+                }
+                let code = codes[t];
+                if code == NONE || *overrides {
+                    if let Ok(i) = extra_tokens.binary_search(&token) {
+                        return Some(extra_next[i]);
+                    }
+                }
+                states.get(code as usize).copied()
+            }
         }
     }
 
@@ -188,7 +229,9 @@ impl Next {
                 out.fill(0);
                 scatter(out, tokens);
             }
-            Next::Dense { mask, .. } | Next::Wide { mask, .. } => out.copy_from_slice(mask),
+            Next::Dense { mask, .. } | Next::Wide { mask, .. } | Next::Strings { mask, .. } => {
+                out.copy_from_slice(mask);
+            }
         }
     }
 
@@ -198,6 +241,9 @@ impl Next {
             Next::Sparse { next, .. } => Box::new(next.iter().copied()),
             Next::Dense { states, .. } => Box::new(states.iter().copied()),
             Next::Wide { next, .. } => Box::new(next.iter().copied().filter(|&n| n != DEAD)),
+            Next::Strings { states, extra_next, .. } => Box::new(
+                states.iter().copied().filter(|&n| n != DEAD).chain(extra_next.iter().copied()),
+            ),
         }
     }
 
@@ -205,7 +251,7 @@ impl Next {
     pub(crate) fn len(&self) -> usize {
         match self {
             Next::Sparse { tokens, .. } => tokens.len(),
-            Next::Dense { mask, .. } | Next::Wide { mask, .. } => {
+            Next::Dense { mask, .. } | Next::Wide { mask, .. } | Next::Strings { mask, .. } => {
                 mask.iter().map(|w| w.count_ones() as usize).sum()
             }
         }
@@ -223,8 +269,40 @@ impl Next {
                 mask.len() * 4 + index.len() + states.len() * 4
             }
             Next::Wide { mask, next, .. } => (mask.len() + next.len()) * 4,
+            Next::Strings { mask, states, extra_tokens, extra_next, .. } => {
+                (mask.len() + states.len() + extra_tokens.len() + extra_next.len()) * 4
+            }
         }
     }
+}
+
+/// Drains the touched tokens of a walk's scratch, with `eos` (leading to [`FINISHED`]),
+/// into increasing ids and their next states, resetting the scratch.
+fn drain_sorted(
+    next_by_token: &mut [u32],
+    touched: &mut Vec<u32>,
+    eos: &[u32],
+) -> (Box<[u32]>, Box<[u32]>) {
+    touched.sort_unstable();
+    let count = touched.len() + eos.len();
+    let mut tokens = Vec::with_capacity(count);
+    let mut next = Vec::with_capacity(count);
+    let mut e = 0;
+    for &t in touched.iter() {
+        while e < eos.len() && eos[e] < t {
+            tokens.push(eos[e]);
+            next.push(FINISHED);
+            e += 1;
+        }
+        tokens.push(t);
+        next.push(std::mem::replace(&mut next_by_token[t as usize], DEAD));
+    }
+    for &t in &eos[e..] {
+        tokens.push(t);
+        next.push(FINISHED);
+    }
+    touched.clear();
+    (tokens.into(), next.into())
 }
 
 /// The set bits of a bitmask, as ids.
@@ -445,15 +523,15 @@ impl Lazy {
                 walker.walk_scratch(automaton, &self.trie, state);
                 let accepting = automaton.is_accepting(state);
                 let (next_by_token, touched) = walker.scratch();
-                let row = Next::from_scratch(next_by_token, touched, eos(accepting));
+                let row = Next::from_scratch(next_by_token, touched, eos(accepting), None);
                 walkers.lock().unwrap_or_else(PoisonError::into_inner).push(walker);
                 let mut forced = Vec::new();
                 forced_path(automaton, state, &mut forced);
                 Ok(Walked { row, accepting, forced })
             }
             Machine::Hybrid(hybrid) => {
-                hybrid.walk(state, &self.trie, |next_by_token, touched, accepting| {
-                    Next::from_scratch(next_by_token, touched, eos(accepting))
+                hybrid.walk(state, &self.trie, |next_by_token, touched, accepting, strings| {
+                    Next::from_scratch(next_by_token, touched, eos(accepting), strings)
                 })
             }
         };
@@ -664,7 +742,7 @@ mod tests {
             next_by_token[t as usize] = n;
             touched.push(t);
         }
-        let row = Next::from_scratch(&mut next_by_token, &mut touched, eos);
+        let row = Next::from_scratch(&mut next_by_token, &mut touched, eos, None);
         assert!(next_by_token.iter().all(|&n| n == DEAD) && touched.is_empty(), "scratch reset");
         let mut expected: Vec<(u32, u32)> = pairs.to_vec();
         expected.extend(eos.iter().map(|&t| (t, FINISHED)));

@@ -63,6 +63,7 @@ mod index;
 mod lazy;
 pub mod metrics;
 mod snapshot;
+mod strings;
 mod trie;
 mod walk;
 

@@ -5,9 +5,11 @@
 //! keep the walk a single forward scan over memory, with the DFA state of every depth on a
 //! small stack.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use maskwell_vocab::{TokenId, Vocabulary};
+
+use crate::strings::StringTokens;
 
 /// How many vocabularies' tries [`TokenTrie::shared`] keeps.
 const CACHED_TRIES: usize = 4;
@@ -34,6 +36,10 @@ pub(crate) struct TokenTrie {
     below: Vec<u32>,
     /// Distinct byte sets (256 bits each); entry 0 is the empty set.
     byte_sets: Vec<ByteSet>,
+    /// The vocabulary's width (token ids are below it).
+    width: usize,
+    /// The tokens classified as runs of string characters, made on first use.
+    strings: OnceLock<Arc<StringTokens>>,
 }
 
 /// A set of bytes, one bit each.
@@ -44,6 +50,16 @@ impl ByteSet {
     #[inline]
     pub(crate) fn insert(&mut self, byte: u8) {
         self.0[byte as usize >> 6] |= 1 << (byte & 63);
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, byte: u8) -> bool {
+        self.0[byte as usize >> 6] >> (byte & 63) & 1 == 1
+    }
+
+    #[inline]
+    pub(crate) fn intersects(&self, other: &ByteSet) -> bool {
+        (0..4).any(|i| self.0[i] & other.0[i] != 0)
     }
 
     #[inline]
@@ -99,6 +115,8 @@ impl TokenTrie {
             max_depth: 0,
             below: Vec::new(),
             byte_sets: Vec::new(),
+            width: vocab.width(),
+            strings: OnceLock::new(),
         };
         // The nodes on the path to the previous token, by depth.
         let mut path: Vec<u32> = Vec::new();
@@ -125,6 +143,54 @@ impl TokenTrie {
         trie.token_start.push(trie.tokens.len() as u32);
         trie.index_bytes_below();
         trie
+    }
+
+    /// The sub-trie of the nodes `keep` accepts (with their ancestors, which must be kept
+    /// too: `keep` is closed upwards), holding only the tokens `keep_token` accepts.
+    pub(crate) fn restricted(
+        &self,
+        keep: impl Fn(usize) -> bool,
+        keep_token: impl Fn(usize, u32) -> bool,
+    ) -> TokenTrie {
+        let mut sub = TokenTrie {
+            bytes: Vec::new(),
+            depth: Vec::new(),
+            subtree_end: Vec::new(),
+            token_start: Vec::new(),
+            tokens: Vec::new(),
+            max_depth: 0,
+            below: Vec::new(),
+            byte_sets: Vec::new(),
+            width: self.width,
+            strings: OnceLock::new(),
+        };
+        // Kept nodes on the path to the current one, by depth, to close their subtrees.
+        let mut path: Vec<u32> = Vec::new();
+        let mut node = 0;
+        while node < self.len() {
+            if !keep(node) {
+                node = self.subtree_end(node);
+                continue;
+            }
+            let depth = self.depth(node);
+            for open in path.drain(depth..) {
+                sub.subtree_end[open as usize] = sub.bytes.len() as u32;
+            }
+            path.push(sub.bytes.len() as u32);
+            sub.bytes.push(self.bytes[node]);
+            sub.depth.push(depth as u32);
+            sub.subtree_end.push(0);
+            sub.token_start.push(sub.tokens.len() as u32);
+            sub.tokens.extend(self.tokens_at(node).iter().filter(|&&t| keep_token(node, t)));
+            sub.max_depth = sub.max_depth.max(depth + 1);
+            node += 1;
+        }
+        for open in path {
+            sub.subtree_end[open as usize] = sub.bytes.len() as u32;
+        }
+        sub.token_start.push(sub.tokens.len() as u32);
+        sub.index_bytes_below();
+        sub
     }
 
     /// Computes, for every node, the set of bytes on the edges below it (children first:
@@ -154,6 +220,12 @@ impl TokenTrie {
                 })
             })
             .collect();
+    }
+
+    /// The tokens classified as runs of JSON string characters (see [`crate::strings`]),
+    /// made the first time a walk asks, then kept with the trie.
+    pub(crate) fn strings(&self) -> &Arc<StringTokens> {
+        self.strings.get_or_init(|| Arc::new(StringTokens::new(self, self.width)))
     }
 
     /// Every byte on an edge below `node`.

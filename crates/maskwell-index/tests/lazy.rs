@@ -95,8 +95,81 @@ fn dense_vocabulary() -> Vocabulary {
     Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(tokens).unwrap()
 }
 
+/// EOS, every single byte, and tokens made of pieces of JSON string text: ASCII, two-,
+/// three- and four-byte characters, characters split across tokens, quotes, escapes and
+/// control bytes (what string templates must get right).
+fn text_vocabulary() -> impl Strategy<Value = Vocabulary> {
+    const PIECES: [&[u8]; 14] = [
+        b"a",
+        b"b",
+        b" ",
+        "é".as_bytes(),
+        "€".as_bytes(),
+        "\u{1F600}".as_bytes(),
+        b"\"",
+        b"\\",
+        b"\n",
+        &[0xC3],
+        &[0xA9],
+        &[0xE2, 0x82],
+        &[0x82, 0xAC],
+        &[0xF0, 0x9F],
+    ];
+    proptest::collection::vec(proptest::collection::vec(0..PIECES.len(), 1..5), 0..40).prop_map(
+        |extra| {
+            let mut tokens: Vec<Vec<u8>> = vec![b"</s>".to_vec()];
+            tokens.extend((0..=255u8).map(|b| vec![b]));
+            tokens
+                .extend(extra.iter().map(|p| p.iter().flat_map(|&i| PIECES[i].to_vec()).collect()));
+            Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(tokens).unwrap()
+        },
+    )
+}
+
+/// A JSON string character, as the schema compiler writes it, and narrower classes.
+const CHAR: &str = r#"[^"\\\x00-\x1F]"#;
+const KEY_CHAR: &str = r"[\x{20}\x{21}\x{23}-\x{5B}\x{5D}-\x{D7FF}\x{E000}-\x{10FFFF}]";
+
+/// Strings as schemas compile them: unbounded, counted, escaped, open-object keys that
+/// exclude declared names (ASCII and not), ASCII-only, with raw bytes that are not
+/// characters; then more text after them.
+fn string_regex() -> impl Strategy<Value = String> {
+    let string = prop_oneof![
+        Just(format!("\"{CHAR}*\"")),
+        Just(format!(r#""(?:{CHAR}|\\["\\/bfnrt])*""#)),
+        (0u8..3, 0u8..6).prop_map(|(lo, extra)| format!("\"{CHAR}{{{lo},{}}}\"", lo + extra)),
+        (0u8..4).prop_map(|n| format!("\"{KEY_CHAR}{{0,{n}}}\"")),
+        Just(format!(
+            "\"(?:|[\\x{{20}}\\x{{21}}\\x{{23}}-\\x{{5B}}\\x{{5D}}-\\x{{60}}c-\\x{{E8}}\\x{{EA}}-\\x{{D7FF}}\\x{{E000}}-\\x{{10FFFF}}]{KEY_CHAR}*|a{KEY_CHAR}+|b(?:|[^a\"\\\\\\x00-\\x1F]{KEY_CHAR}*|a{KEY_CHAR}+)|é{KEY_CHAR}+)\": 1"
+        )),
+        Just("\"[ab ]*\"".to_owned()),
+        Just("\"(?:é|€)*\"".to_owned()),
+        // A string that loops on every character but one, which leads elsewhere.
+        Just(r#""(?:[^"\\\x00-\x1Fb]|b[a ])*""#.to_owned()),
+        // Bytes no character has, where a character could be: the template must give up.
+        Just(format!("\"(?:{CHAR}|(?-u:\\xA9))*\"")),
+        Just(format!("\"a(?:{CHAR}|(?-u:\\xE2\\x82))*\"")),
+    ];
+    (string, prop_oneof![Just(String::new()), Just(", ".to_owned()), Just("\"b\"".to_owned())])
+        .prop_map(|(s, tail)| format!("{s}{tail}"))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Rows assembled from the string template say exactly what walks say.
+    #[test]
+    fn lazy_answers_as_eager_inside_strings(pattern in string_regex(), vocab in text_vocabulary()) {
+        let eager = build(&pattern, &vocab, BuildMode::Eager);
+        let lazy = build(&pattern, &vocab, BuildMode::Lazy);
+        let (Ok(eager), Ok(lazy)) = (eager, lazy) else {
+            prop_assert!(false, "{pattern}: both build");
+            unreachable!()
+        };
+        prop_assert!(lazy.stats().lazy_dfa);
+        assert_same_language(&eager, &lazy)?;
+        prop_assert_eq!(lazy.to_eager().unwrap(), eager);
+    }
 
     /// Bounded and unbounded strings and the drawn regexes, over
     /// a vocabulary with deep subtrees.
