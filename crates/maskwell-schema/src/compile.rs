@@ -1561,6 +1561,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
     // Step 3: emission.
 
     fn emit(&mut self, mut m: Obj, ptr: &str, depth: usize) -> Result<Lang, Error> {
+        // `{}` is `true`: one any-value, `any_value_depth` levels deep (not one level more
+        // through an open object whose extras are `true` again).
+        if m.is_empty() {
+            return Ok(Some(self.any(depth, self.cfg.get_any_value_depth())));
+        }
         // unevaluated*: approximate where exact.
         if let Some(u) = m.remove("unevaluatedProperties") {
             if !m.contains_key("additionalProperties") {
@@ -2636,14 +2641,24 @@ impl<'c, 'r> Ctx<'c, 'r> {
         if let Some(x) = &extra {
             if extra_max != Some(0) {
                 let tail = re::rep(&format!("{sep}{x}"), 0, extra_max);
-                let first = format!(
-                    "{x}{}",
-                    re::rep(&format!("{sep}{x}"), 0, extra_max.map(|v| v.saturating_sub(1)))
-                );
-                nonempty = re::alt([
-                    nonempty.map(|n| format!("{n}{tail}")),
-                    if can_be_empty { Some(first) } else { None },
-                ]);
+                nonempty = match (nonempty, can_be_empty, extra_max) {
+                    // `(?:n|x)(?:,x)*`: two copies of the extra member, not three.
+                    (Some(n), true, None) => Some(format!("(?:{n}|{x}){tail}")),
+                    (nonempty, can_be_empty, _) => {
+                        let first = format!(
+                            "{x}{}",
+                            re::rep(
+                                &format!("{sep}{x}"),
+                                0,
+                                extra_max.map(|v| v.saturating_sub(1))
+                            )
+                        );
+                        re::alt([
+                            nonempty.map(|n| format!("{n}{tail}")),
+                            if can_be_empty { Some(first) } else { None },
+                        ])
+                    }
+                };
             }
         }
         if min_props > 0 && can_be_empty {
