@@ -335,17 +335,17 @@ pub fn compile_nfa(pattern: &str, config: &Config) -> Result<thompson::NFA, Erro
             .nfa_size_limit(Some(config.get_nfa_size_limit()))
             .which_captures(thompson::WhichCaptures::None),
     );
-    // A schema's regex repeats big groups verbatim: parse each distinct one once.
-    let nfa = match crate::fragments::parse(pattern, &syntax) {
-        Some(hir) => compiler.build_from_hir(&hir),
-        None => compiler.build(pattern),
-    }
-    .map_err(nfa_error)?;
+    // A schema's regex repeats big groups verbatim: compile each distinct one once.
+    let limit = Some(config.get_nfa_size_limit());
+    let nfa = match crate::fragments::compile(pattern, &syntax, limit) {
+        Some(built) => built?,
+        None => compiler.build(pattern).map_err(nfa_error)?,
+    };
     span.record("nfa_states", nfa.states().len());
     Ok(nfa)
 }
 
-fn nfa_error(e: thompson::BuildError) -> Error {
+pub(crate) fn nfa_error(e: thompson::BuildError) -> Error {
     if let Some(limit) = e.size_limit() {
         return Error::Limit {
             limit: "NFA size limit",

@@ -1,29 +1,44 @@
-//! Parses a big regex once per distinct group.
+//! Compiles a big regex to a Thompson NFA one distinct group at a time.
 //!
 //! The schema compiler repeats sub-expressions verbatim: every open object carries the same
 //! any-JSON-value expression (kilobytes of it), every string the same escape-aware
-//! character class. regex-syntax parses each copy again (an AST, then the HIR, class by
-//! class), and for such regexes that is most of the time to the first mask. [`parse`]
-//! splits the pattern at its non-capturing groups, hands the text of each distinct group
-//! to regex-syntax once, and assembles the HIR from copies of the results.
+//! character class. Parsing and compiling each copy again was most of the time to the first
+//! mask. [`compile`] splits the pattern at its non-capturing groups; the text of each large
+//! group is compiled once into a relocatable NFA fragment ([`Frag`]) and kept in a
+//! process-wide cache, so a server compiling many schemas compiles the any-value once; the
+//! pattern's NFA is then stitched together from copies of fragments with regex-automata's
+//! [`thompson::Builder`].
 //!
-//! The HIR is the one regex-syntax gives for the whole pattern, built by the same smart
-//! constructors under the same configuration. Anything the splitter does not model (an
-//! inline flag that changes the rest of a group, a syntax error anywhere, nesting near the
-//! limit) makes it give up, and the caller parses the whole pattern as before, so errors
-//! keep their messages and byte offsets.
+//! Small pieces are parsed by regex-syntax, under the configuration the whole pattern would
+//! be parsed with, and compiled by a plain Thompson construction (UTF-8 classes as
+//! suffix-shared byte-range chains). The language is the one regex-automata's compiler
+//! gives the whole pattern; the state graph differs. Anything the splitter does not model
+//! (an inline flag that changes the rest of a group, look-around, a syntax error, nesting
+//! near the limit, an NFA over the size limit) makes it give up, and the caller compiles the
+//! whole pattern as before, so errors keep their messages and byte offsets.
 
-use regex_automata::util::syntax;
-use regex_syntax::hir::{Hir, Repetition};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use regex_automata::{
+    nfa::thompson::{self, BuildError, Transition, NFA},
+    util::{primitives::StateID, syntax},
+};
+use regex_syntax::hir::{Class, Hir, HirKind};
 use rustc_hash::FxHashMap;
 
-/// Patterns and groups shorter than this go to regex-syntax whole: splitting them saves
-/// nothing.
+use crate::{automaton::nfa_error, Error};
+
+/// Patterns and groups shorter than this are compiled whole: splitting them saves nothing.
 const SMALL: usize = 48;
 
-/// The HIR of `pattern` under `config`, or `None` when the caller should parse it whole
-/// (too short to gain, or something the splitter does not model).
-pub(crate) fn parse(pattern: &str, config: &syntax::Config) -> Option<Hir> {
+/// The NFA of `pattern`, or `None` when the caller should compile it whole (too short to
+/// gain, or something the splitter does not model). `nfa_size_limit` bounds the NFA's heap
+/// bytes, as regex-automata's compiler does.
+pub(crate) fn compile(
+    pattern: &str,
+    config: &syntax::Config,
+    nfa_size_limit: Option<usize>,
+) -> Option<Result<NFA, Error>> {
     if pattern.len() < 4 * SMALL {
         return None;
     }
@@ -33,129 +48,466 @@ pub(crate) fn parse(pattern: &str, config: &syntax::Config) -> Option<Hir> {
     if 4 * depth + 8 >= config.get_nest_limit() as usize {
         return None;
     }
-    let mut memo = Memo {
-        config: *config,
-        seen: FxHashMap::default(),
-        inside: FxHashMap::default(),
-        pays: FxHashMap::default(),
-        groups: FxHashMap::default(),
-    };
-    memo.count(pattern)?;
-    if !memo.pays(pattern) {
-        return None;
+    let limit = nfa_size_limit.map_or(usize::MAX, |bytes| bytes / PART_BYTES);
+    let mut splitter = Splitter { config: *config, limit };
+    let frag = splitter.text(pattern)?;
+    // Every state id must fit regex-automata's; past that, the whole compile says so.
+    StateID::new(frag.parts.len() + 3).ok()?;
+    Some(frag.build(nfa_size_limit).map_err(nfa_error))
+}
+
+/// About the heap bytes one part costs in an NFA (how `nfa_size_limit` is counted here).
+const PART_BYTES: usize = 16;
+
+/// A target of a part: another part of the same fragment, or its exit.
+type Target = u32;
+
+/// Where a fragment goes once it has matched: patched to what follows.
+const EXIT: Target = u32::MAX;
+
+/// One NFA state of a fragment, its targets local to the fragment.
+#[derive(Clone, Debug)]
+enum Part {
+    /// Bytes `start..=end`, then `next`.
+    Range(u8, u8, Target),
+    /// Disjoint, increasing byte ranges, each to its own target.
+    Sparse(Box<[(u8, u8, Target)]>),
+    /// Epsilon transitions, in order of preference.
+    Union(Box<[Target]>),
+    /// Matches nothing.
+    Fail,
+}
+
+impl Part {
+    fn relocated(&self, base: u32, exit: Target) -> Part {
+        let at = |t: Target| if t == EXIT { exit } else { base + t };
+        match self {
+            Part::Range(a, b, t) => Part::Range(*a, *b, at(*t)),
+            Part::Sparse(ts) => Part::Sparse(ts.iter().map(|&(a, b, t)| (a, b, at(t))).collect()),
+            Part::Union(ts) => Part::Union(ts.iter().map(|&t| at(t)).collect()),
+            Part::Fail => Part::Fail,
+        }
     }
-    memo.expr(pattern)
 }
 
-struct Memo<'p> {
-    config: syntax::Config,
-    /// How often each large `(?:…)` group's inside occurs (its copies inside a repeated
-    /// group counted once).
-    seen: FxHashMap<&'p str, u32>,
-    /// The large groups at the top level of each text `count` scanned.
-    inside: FxHashMap<&'p str, Vec<&'p str>>,
-    /// Whether a text holds a repeated large group at some depth, so that splitting it
-    /// saves parsing.
-    pays: FxHashMap<&'p str, bool>,
-    /// The HIR of each repeated group's inside, by its text.
-    groups: FxHashMap<&'p str, Hir>,
+/// A relocatable piece of NFA: its parts, and the one it starts at ([`EXIT`] when it
+/// matches the empty string and nothing else).
+#[derive(Debug, Default)]
+pub(crate) struct Frag {
+    parts: Vec<Part>,
+    entry: Target,
 }
 
-impl<'p> Memo<'p> {
-    fn count(&mut self, s: &'p str) -> Option<()> {
-        let inners: Vec<&str> = top_level(s)?.iter().filter_map(|t| t.large).collect();
-        for &inner in &inners {
-            let n = self.seen.entry(inner).or_insert(0);
-            *n += 1;
-            if *n == 1 {
-                self.count(inner)?;
+impl Frag {
+    /// Appends a copy of `frag`, its exit patched to `exit`; returns where it starts.
+    fn append(&mut self, frag: &Frag, exit: Target) -> Target {
+        let base = self.parts.len() as u32;
+        self.parts.extend(frag.parts.iter().map(|p| p.relocated(base, exit)));
+        if frag.entry == EXIT {
+            exit
+        } else {
+            base + frag.entry
+        }
+    }
+
+    fn push(&mut self, part: Part) -> Target {
+        self.parts.push(part);
+        (self.parts.len() - 1) as Target
+    }
+
+    /// `frag` repeated per `q`, then `exit`; returns where it starts, or `None` when that
+    /// would take this fragment past `limit` parts (checked before anything is copied).
+    fn repeat(
+        &mut self,
+        frag: &Frag,
+        q: &Quantifier,
+        exit: Target,
+        limit: usize,
+    ) -> Option<Target> {
+        let copies = q.max.unwrap_or(q.min).max(1) as usize;
+        let parts = copies.saturating_mul(frag.parts.len() + 1);
+        if self.parts.len().saturating_add(parts) > limit {
+            return None;
+        }
+        let order = |body: Target, skip: Target| -> Box<[Target]> {
+            if q.greedy {
+                Box::new([body, skip])
+            } else {
+                Box::new([skip, body])
+            }
+        };
+        let mut cur = exit;
+        match q.max {
+            None => {
+                let looped = self.push(Part::Union(Box::new([])));
+                let body = self.append(frag, looped);
+                self.parts[looped as usize] = Part::Union(order(body, exit));
+                cur = looped;
+            }
+            Some(max) => {
+                // X{0,n}: (X(X(…)?)?)?, each optional copy skipping to the exit.
+                for _ in q.min..max {
+                    let body = self.append(frag, cur);
+                    cur = self.push(Part::Union(order(body, exit)));
+                }
             }
         }
-        self.inside.insert(s, inners);
-        Some(())
-    }
-
-    fn repeated(&self, inner: &str) -> bool {
-        self.seen.get(inner).is_some_and(|&n| n > 1)
-    }
-
-    fn pays(&mut self, s: &'p str) -> bool {
-        if let Some(&p) = self.pays.get(s) {
-            return p;
+        for _ in 0..q.min {
+            cur = self.append(frag, cur);
         }
-        // `count` has scanned every text this is asked about.
-        let inners = self.inside.get(s).cloned().unwrap_or_default();
-        let p = inners.into_iter().any(|g| self.repeated(g) || self.pays(g));
-        self.pays.insert(s, p);
-        p
+        Some(cur)
     }
 
-    fn whole(&self, s: &str) -> Option<Hir> {
-        syntax::parse_with(s, &self.config).ok()
+    /// The NFA of this fragment as a whole pattern: anchored start at the entry, an
+    /// unanchored start before it (any bytes, lazily), the exit a match.
+    #[allow(clippy::result_large_err)] // regex-automata's own error, as its compiler returns it
+    fn build(&self, nfa_size_limit: Option<usize>) -> Result<NFA, BuildError> {
+        let mut b = thompson::Builder::new();
+        b.set_utf8(false);
+        b.set_size_limit(nfa_size_limit)?;
+        // `(?s-u:.)*?` first, for unanchored searches; it leads to the start once known.
+        let unanchored = b.add_union(Vec::new())?;
+        let any = b.add_range(Transition { start: 0, end: 255, next: unanchored })?;
+        b.start_pattern()?;
+        // Ids are handed out in order: part `i` becomes `base + i`, the match comes after.
+        let base = any.as_usize() + 1;
+        // `compile` checked that every id fits.
+        let id = |t: Target| StateID::must(base + t as usize);
+        let exit = id(self.parts.len() as Target);
+        let to = |t: Target| if t == EXIT { exit } else { id(t) };
+        for part in &self.parts {
+            match part {
+                Part::Range(start, end, next) => {
+                    b.add_range(Transition { start: *start, end: *end, next: to(*next) })?
+                }
+                Part::Sparse(ts) => b.add_sparse(
+                    ts.iter()
+                        .map(|&(start, end, next)| Transition { start, end, next: to(next) })
+                        .collect(),
+                )?,
+                Part::Union(ts) => b.add_union(ts.iter().map(|&t| to(t)).collect())?,
+                Part::Fail => b.add_fail()?,
+            };
+        }
+        let matched = b.add_match()?;
+        debug_assert_eq!(matched, exit);
+        let start = to(self.entry);
+        b.finish_pattern(start)?;
+        b.patch(unanchored, start)?;
+        b.patch(unanchored, any)?;
+        b.build(start, unanchored)
+    }
+}
+
+/// Fragments of group texts compiled so far, by text (process-wide: schemas compiled one
+/// after the other share their any-value and string expressions), at most
+/// [`CACHED_PARTS`] parts in all.
+static CACHE: Mutex<Option<FragCache>> = Mutex::new(None);
+
+/// Parts the fragment cache holds at most (about 16 bytes each).
+const CACHED_PARTS: usize = 1 << 20;
+
+/// Fragments bigger than this are not kept: one counted repetition of a large group could
+/// otherwise push out every fragment that is shared.
+const CACHED_FRAG_PARTS: usize = 1 << 16;
+
+/// Fragments by text, each with the syntax options it was parsed under
+/// ([`config_key`]) and when it was last used.
+#[derive(Default)]
+struct FragCache {
+    frags: FxHashMap<String, (Arc<Frag>, u64, u64)>,
+    parts: usize,
+    clock: u64,
+}
+
+impl FragCache {
+    fn get(&mut self, text: &str, config: u64) -> Option<Arc<Frag>> {
+        self.clock += 1;
+        let clock = self.clock;
+        let (frag, under, used) = self.frags.get_mut(text)?;
+        (*under == config).then(|| {
+            *used = clock;
+            frag.clone()
+        })
     }
 
-    /// An alternation (or a single branch).
-    fn expr(&mut self, s: &'p str) -> Option<Hir> {
+    fn insert(&mut self, text: &str, config: u64, frag: Arc<Frag>) {
+        self.parts += frag.parts.len();
+        self.clock += 1;
+        if let Some((old, _, _)) = self.frags.insert(text.to_owned(), (frag, config, self.clock)) {
+            self.parts -= old.parts.len();
+        }
+        // Past the bound, drop the least recently used half.
+        if self.parts > CACHED_PARTS {
+            let mut used: Vec<u64> = self.frags.values().map(|(_, _, u)| *u).collect();
+            used.sort_unstable();
+            let cut = used[used.len() / 2];
+            self.frags.retain(|_, (_, _, u)| *u > cut);
+            self.parts = self.frags.values().map(|(f, _, _)| f.parts.len()).sum();
+        }
+    }
+}
+
+fn with_cache<R>(f: impl FnOnce(&mut FragCache) -> R) -> R {
+    f(CACHE.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert_with(FragCache::default))
+}
+
+/// What a cache entry was compiled under: the syntax options that change a parse.
+fn config_key(config: &syntax::Config) -> u64 {
+    u64::from(config.get_case_insensitive())
+        | u64::from(config.get_multi_line()) << 1
+        | u64::from(config.get_dot_matches_new_line()) << 2
+        | u64::from(config.get_crlf()) << 3
+        | u64::from(config.get_swap_greed()) << 4
+        | u64::from(config.get_ignore_whitespace()) << 5
+        | u64::from(config.get_unicode()) << 6
+        | u64::from(config.get_utf8()) << 7
+        | u64::from(config.get_octal()) << 8
+        | u64::from(config.get_line_terminator()) << 9
+}
+
+struct Splitter {
+    config: syntax::Config,
+    /// Parts any one fragment may have (the NFA size limit).
+    limit: usize,
+}
+
+impl Splitter {
+    /// The fragment of `s`, a whole alternation: from the cache when it is large.
+    fn text(&mut self, s: &str) -> Option<Arc<Frag>> {
         if s.len() < SMALL {
-            return self.whole(s);
+            return self.leaf(s).map(Arc::new);
         }
+        let config = config_key(&self.config);
+        if let Some(frag) = with_cache(|cache| cache.get(s, config)) {
+            return Some(frag);
+        }
+        let frag = Arc::new(self.split(s)?);
+        if frag.parts.len() <= CACHED_FRAG_PARTS {
+            with_cache(|cache| cache.insert(s, config, frag.clone()));
+        }
+        Some(frag)
+    }
+
+    /// `s` split at its top-level `|`s and large groups.
+    fn split(&mut self, s: &str) -> Option<Frag> {
         let tops = top_level(s)?;
-        let mut branches = Vec::new();
+        if tops.iter().all(|t| t.large.is_none()) {
+            return self.leaf(s);
+        }
+        let mut frag = Frag::default();
+        let mut entries = Vec::new();
         let (mut start, mut first) = (0, 0);
         for (i, t) in tops.iter().enumerate() {
             if t.bar {
-                branches.push(self.concat(s, start, t.open, &tops[first..i])?);
+                entries.push(self.concat(&mut frag, s, start..t.open, &tops[first..i])?);
                 (start, first) = (t.open + 1, i + 1);
             }
         }
-        if branches.is_empty() {
-            return self.concat(s, 0, s.len(), &tops);
-        }
-        branches.push(self.concat(s, start, s.len(), &tops[first..])?);
-        Some(Hir::alternation(branches))
+        entries.push(self.concat(&mut frag, s, start..s.len(), &tops[first..])?);
+        frag.entry = match entries.as_slice() {
+            [one] => *one,
+            _ => frag.push(Part::Union(entries.into())),
+        };
+        (frag.parts.len() <= self.limit).then_some(frag)
     }
 
-    /// The branch `s[start..end]` (no top-level `|` inside): runs of plain text, parsed
-    /// whole, between the large groups worth splitting, parsed through the memo. `tops` is
+    /// The branch `s[range]` (no top-level `|` inside) into `frag`, then its exit, back to
+    /// front. `X(SX)*` (the items just before a starred group are the last ones inside it:
+    /// how a list is written) becomes one loop through a single copy of `X`. `tops` is
     /// what sits at the top level of the branch.
-    fn concat(&mut self, s: &'p str, start: usize, end: usize, tops: &[Top<'p>]) -> Option<Hir> {
-        if end - start < SMALL {
-            return self.whole(&s[start..end]);
-        }
-        let mut items = Vec::new();
-        let mut plain = start;
-        for t in tops {
-            let Some(inner) = t.large else { continue };
-            let repeated = self.repeated(inner);
-            if !repeated && !self.pays(inner) {
-                continue;
-            }
-            let (rep, after) = quantifier(s.as_bytes(), t.close + 1)?;
-            if plain < t.open {
-                items.push(self.whole(&s[plain..t.open])?);
-            }
-            let sub = if !repeated {
-                self.expr(inner)?
-            } else if let Some(h) = self.groups.get(inner) {
-                h.clone()
+    fn concat(
+        &mut self,
+        frag: &mut Frag,
+        s: &str,
+        range: std::ops::Range<usize>,
+        tops: &[Top<'_>],
+    ) -> Option<Target> {
+        let items = items(s, range, tops)?;
+        let mut cur = EXIT;
+        let mut k = items.len();
+        while k > 0 {
+            let item = &items[k - 1];
+            if let Some((m, body)) = self.folds(&items[..k - 1], item)? {
+                // X (S X)*: the loop goes X, then S X again or out.
+                let looped = frag.push(Part::Union(Box::new([])));
+                let x = self.emit(frag, &items[k - 1 - m..k - 1], looped)?;
+                let again = self.emit(frag, &body, x)?;
+                frag.parts[looped as usize] = Part::Union(Box::new([again, cur]));
+                cur = x;
+                k -= 1 + m;
             } else {
-                let h = self.expr(inner)?;
-                self.groups.insert(inner, h.clone());
-                h
-            };
-            items.push(match rep {
-                Some(Quantifier { min, max, greedy }) => {
-                    Hir::repetition(Repetition { min, max, greedy, sub: Box::new(sub) })
-                }
-                None => sub,
-            });
-            plain = after;
+                cur = self.emit(frag, std::slice::from_ref(item), cur)?;
+                k -= 1;
+            }
+            if frag.parts.len() > self.limit {
+                return None;
+            }
         }
-        if plain < end {
-            items.push(self.whole(&s[plain..end])?);
-        }
-        Some(Hir::concat(items))
+        Some(cur)
     }
+
+    /// When `item` is a greedy `(?:…)*` whose inside ends with the last items of `before`
+    /// (whole items, at least one): how many, and the items of the inside before them.
+    fn folds<'p>(
+        &self,
+        before: &[Item<'p>],
+        item: &Item<'p>,
+    ) -> Option<Option<(usize, Vec<Item<'p>>)>> {
+        let (Some(inner), Some(Quantifier { min: 0, max: None, greedy: true })) =
+            (item.inner, &item.rep)
+        else {
+            return Some(None);
+        };
+        let tops = top_level(inner)?;
+        if tops.iter().any(|t| t.bar) {
+            return Some(None);
+        }
+        let inside = items(inner, 0..inner.len(), &tops)?;
+        let m = before
+            .iter()
+            .rev()
+            .zip(inside.iter().rev())
+            .take_while(|(a, b)| a.text == b.text)
+            .count();
+        if m == 0 {
+            return Some(None);
+        }
+        Some(Some((m, inside[..inside.len() - m].to_vec())))
+    }
+
+    /// `items` into `frag`, back to front, then `exit`; returns where they start.
+    fn emit(&mut self, frag: &mut Frag, items: &[Item<'_>], exit: Target) -> Option<Target> {
+        let mut cur = exit;
+        for item in items.iter().rev() {
+            cur = match (item.inner, &item.rep) {
+                (Some(inner), Some(q)) => {
+                    let inner = self.text(inner)?;
+                    frag.repeat(&inner, q, cur, self.limit)?
+                }
+                (Some(inner), None) => {
+                    let inner = self.text(inner)?;
+                    frag.append(&inner, cur)
+                }
+                (None, _) => frag.append(&self.leaf(item.text)?, cur),
+            };
+            if frag.parts.len() > self.limit {
+                return None;
+            }
+        }
+        Some(cur)
+    }
+
+    /// A piece with no large group to split at: parsed by regex-syntax, compiled here.
+    fn leaf(&mut self, s: &str) -> Option<Frag> {
+        let hir = syntax::parse_with(s, &self.config).ok()?;
+        let mut frag = Frag::default();
+        frag.entry = self.hir(&mut frag, &hir, EXIT)?;
+        (frag.parts.len() <= self.limit).then_some(frag)
+    }
+
+    /// The Thompson construction of `hir` into `frag`, then `exit`; returns its start.
+    fn hir(&mut self, frag: &mut Frag, hir: &Hir, exit: Target) -> Option<Target> {
+        if frag.parts.len() > self.limit {
+            return None;
+        }
+        Some(match hir.kind() {
+            HirKind::Empty => exit,
+            HirKind::Literal(literal) => {
+                literal.0.iter().rev().fold(exit, |next, &b| frag.push(Part::Range(b, b, next)))
+            }
+            HirKind::Class(Class::Bytes(class)) => {
+                let ranges = class.ranges().iter().map(|r| (r.start(), r.end(), exit));
+                byte_dispatch(frag, ranges.collect())
+            }
+            HirKind::Class(Class::Unicode(class)) => unicode_class(frag, class, exit),
+            HirKind::Look(_) => return None,
+            HirKind::Capture(capture) => self.hir(frag, &capture.sub, exit)?,
+            HirKind::Concat(items) => {
+                let mut cur = exit;
+                for item in items.iter().rev() {
+                    cur = self.hir(frag, item, cur)?;
+                }
+                cur
+            }
+            HirKind::Alternation(branches) => {
+                let entries: Vec<Target> =
+                    branches.iter().map(|b| self.hir(frag, b, exit)).collect::<Option<_>>()?;
+                frag.push(Part::Union(entries.into()))
+            }
+            HirKind::Repetition(rep) => {
+                let mut sub = Frag::default();
+                sub.entry = self.hir(&mut sub, &rep.sub, EXIT)?;
+                let q = Quantifier { min: rep.min, max: rep.max, greedy: rep.greedy };
+                frag.repeat(&sub, &q, exit, self.limit)?
+            }
+        })
+    }
+}
+
+/// One state reading any of `ranges` (disjoint, increasing, each to its own target).
+fn byte_dispatch(frag: &mut Frag, ranges: Vec<(u8, u8, Target)>) -> Target {
+    match ranges.as_slice() {
+        [] => frag.push(Part::Fail),
+        [(a, b, t)] => frag.push(Part::Range(*a, *b, *t)),
+        _ => frag.push(Part::Sparse(ranges.into())),
+    }
+}
+
+/// A class of scalar values as UTF-8: a chain of byte ranges per encoded sequence, chains
+/// sharing their common tails, their first bytes read by one state when no two chains
+/// start on overlapping ranges (as in every class the schema compiler writes).
+fn unicode_class(frag: &mut Frag, class: &regex_syntax::hir::ClassUnicode, exit: Target) -> Target {
+    let mut firsts: Vec<(u8, u8, Target)> = Vec::new();
+    let mut tails: FxHashMap<(u8, u8, Target), Target> = FxHashMap::default();
+    for range in class.ranges() {
+        for seq in regex_syntax::utf8::Utf8Sequences::new(range.start(), range.end()) {
+            let (first, rest) = seq.as_slice().split_first().expect("a sequence is not empty");
+            let mut next = exit;
+            for r in rest.iter().rev() {
+                next = *tails
+                    .entry((r.start, r.end, next))
+                    .or_insert_with(|| frag.push(Part::Range(r.start, r.end, next)));
+            }
+            firsts.push((first.start, first.end, next));
+        }
+    }
+    firsts.sort_unstable();
+    if firsts.windows(2).all(|w| w[0].1 < w[1].0) {
+        return byte_dispatch(frag, firsts);
+    }
+    let heads: Vec<Target> =
+        firsts.into_iter().map(|(a, b, next)| frag.push(Part::Range(a, b, next))).collect();
+    frag.push(Part::Union(heads.into()))
+}
+
+/// One item of a branch: a run of plain text, or a large group and its quantifier.
+#[derive(Clone, Debug)]
+struct Item<'p> {
+    /// Its text (a group's with its parentheses and quantifier).
+    text: &'p str,
+    /// A group's inside; `None` for plain text.
+    inner: Option<&'p str>,
+    rep: Option<Quantifier>,
+}
+
+/// The items of the branch `s[range]`, whose top level holds `tops` (no `|`).
+fn items<'p>(s: &'p str, range: std::ops::Range<usize>, tops: &[Top<'p>]) -> Option<Vec<Item<'p>>> {
+    let mut out = Vec::new();
+    let mut plain = range.start;
+    for t in tops {
+        let Some(inner) = t.large else { continue };
+        let (rep, after) = quantifier(s.as_bytes(), t.close + 1)?;
+        if plain < t.open {
+            out.push(Item { text: &s[plain..t.open], inner: None, rep: None });
+        }
+        out.push(Item { text: &s[t.open..after], inner: Some(inner), rep });
+        plain = after;
+    }
+    if plain < range.end {
+        out.push(Item { text: &s[plain..range.end], inner: None, rep: None });
+    }
+    Some(out)
 }
 
 /// A group or a `|` at the top level of a pattern.
@@ -249,6 +601,7 @@ fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
 }
 
 /// A repetition operator after a group.
+#[derive(Clone, Debug)]
 struct Quantifier {
     min: u32,
     max: Option<u32>,
@@ -318,39 +671,134 @@ fn max_depth(pattern: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regex_automata::{
+        dfa::{dense, Automaton as _, StartKind},
+        Anchored, Input, MatchKind,
+    };
 
     fn config() -> syntax::Config {
         syntax::Config::new().utf8(false).nest_limit(250)
     }
 
+    /// regex-automata's own NFA for the whole pattern.
+    fn whole(p: &str) -> NFA {
+        thompson::Compiler::new()
+            .syntax(config())
+            .configure(thompson::Config::new().which_captures(thompson::WhichCaptures::None))
+            .build(p)
+            .unwrap()
+    }
+
+    fn dfa(nfa: &NFA) -> dense::DFA<Vec<u32>> {
+        dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .match_kind(MatchKind::All)
+                    .start_kind(StartKind::Anchored)
+                    .byte_classes(false),
+            )
+            .build_from_nfa(nfa)
+            .unwrap()
+    }
+
+    /// Whether two NFAs accept the same strings (anchored): a walk over pairs of states of
+    /// their DFAs, which must agree on matching everywhere.
+    fn same_language(a: &NFA, b: &NFA) -> bool {
+        let (da, db) = (dfa(a), dfa(b));
+        let input = Input::new("").anchored(Anchored::Yes);
+        let start =
+            (da.start_state_forward(&input).unwrap(), db.start_state_forward(&input).unwrap());
+        let mut seen = std::collections::HashSet::from([start]);
+        let mut pending = vec![start];
+        while let Some((x, y)) = pending.pop() {
+            if da.is_match_state(da.next_eoi_state(x)) != db.is_match_state(db.next_eoi_state(y)) {
+                return false;
+            }
+            for byte in 0..=255u8 {
+                let pair = (da.next_state(x, byte), db.next_state(y, byte));
+                if da.is_match_state(pair.0) != db.is_match_state(pair.1)
+                    || da.is_dead_state(pair.0) != db.is_dead_state(pair.1)
+                {
+                    return false;
+                }
+                if seen.insert(pair) {
+                    pending.push(pair);
+                }
+            }
+        }
+        true
+    }
+
     fn same_as_whole(p: &str) {
-        let whole = syntax::parse_with(p, &config()).unwrap();
-        let split = parse(p, &config()).expect("split");
-        assert_eq!(split, whole, "{p}");
+        let split = compile(p, &config(), None).expect("split").unwrap();
+        assert!(same_language(&split, &whole(p)), "{p}");
     }
 
     const STRING: &str = r#""(?:[^"\\\x00-\x1F]|\\["\\/bfnrt]|\\u(?:[0-9a-cA-Ce-fE-F][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2}))*""#;
 
     #[test]
-    fn repeated_groups_give_the_whole_patterns_hir() {
+    fn split_patterns_match_what_the_whole_pattern_matches() {
         let value = format!("(?:null|true|false|-?(?:0|[1-9][0-9]*)|{STRING})");
         let member = format!("{STRING}: {value}");
         let object = format!(r"\{{(?:{member}(?:, {member}){{0,3}})?\}}");
         same_as_whole(&format!(r#"\{{"a": {object}, "b": (?:{object}|\[{value}*?\])\}}"#));
         same_as_whole(&format!("(?:{value})+|(?:{value}){{2,}}|x(?:{value}){{3}}y|"));
+        same_as_whole(&format!(
+            "(?:{value}){{0,2}}(?:{value})??é[é-ü]+(?-u:\\xFF)(?:{value}){{1,2}}?"
+        ));
+        // The same language, and not some other: a changed pattern is told apart.
+        let p = format!("(?:{value})(?:{value}){{0,2}}");
+        let q = format!("(?:{value})(?:{value}){{0,3}}");
+        assert!(!same_language(&compile(&p, &config(), None).unwrap().unwrap(), &whole(&q)));
+    }
+
+    #[test]
+    fn lists_are_one_loop_over_one_copy() {
+        // An any-value two levels deep, written as the schema compiler writes lists:
+        // `X(, X)*` for array items and object members.
+        let scalar = format!("(?:null|true|false|-?(?:0|[1-9][0-9]*)|{STRING})");
+        let level = |inner: &str| {
+            format!(
+                r"(?:{scalar}|\[\]|\[(?:{inner})(?:, (?:{inner}))*\]|\{{\}}|\{{{STRING}: (?:{inner})(?:, {STRING}: (?:{inner}))*\}})"
+            )
+        };
+        let pattern = level(&level(&scalar));
+        let split = compile(&pattern, &config(), None).unwrap().unwrap();
+        let whole = whole(&pattern);
+        assert!(same_language(&split, &whole));
+        // Each level keeps one copy of its items instead of two.
+        assert!(
+            split.states().len() * 2 < whole.states().len(),
+            "{} states against {}",
+            split.states().len(),
+            whole.states().len()
+        );
+    }
+
+    #[test]
+    fn compiled_groups_are_cached_and_reused() {
+        let group = format!("(?:{})", "[a-c]x|".repeat(SMALL));
+        let pattern = format!("{group}y{group}z{group}");
+        same_as_whole(&pattern);
+        let inner = &group[3..group.len() - 1];
+        let cached = with_cache(|c| c.get(inner, config_key(&config()))).expect("cached");
+        // Another pattern with the same group gets the very same fragment.
+        let again = Splitter { config: config(), limit: usize::MAX }.text(inner).unwrap();
+        assert!(Arc::ptr_eq(&cached, &again));
     }
 
     #[test]
     fn what_it_does_not_model_goes_whole() {
         let long = "a".repeat(4 * SMALL);
-        assert!(parse(&format!("(?i){long}"), &config()).is_none());
-        assert!(parse(&format!("{long}(?:b"), &config()).is_none());
-        assert!(parse(&format!("{long}[b"), &config()).is_none());
-        assert!(parse(&format!("{long}(?:b){{3,2}}"), &config()).is_none());
-        assert!(parse(&format!("{long}(?:{long}\\"), &config()).is_none());
-        assert!(parse("ab", &config()).is_none());
-        // Nothing repeated: splitting would only add work.
-        assert!(parse(&format!("(?:{long}x)(?:{long}y)"), &config()).is_none());
+        assert!(compile(&format!("(?i){long}"), &config(), None).is_none());
+        assert!(compile(&format!("{long}(?:b"), &config(), None).is_none());
+        assert!(compile(&format!("{long}[b"), &config(), None).is_none());
+        assert!(compile(&format!("{long}(?:b){{3,2}}"), &config(), None).is_none());
+        assert!(compile(&format!("{long}(?:{long}\\"), &config(), None).is_none());
+        assert!(compile(&format!("{long}(?:^{long})"), &config(), None).is_none(), "look-around");
+        assert!(compile("ab", &config(), None).is_none());
+        // Over the size limit: the whole compile reports it.
+        assert!(compile(&format!("(?:{long}){{50}}"), &config(), Some(4096)).is_none());
     }
 
     #[test]
@@ -360,5 +808,33 @@ mod tests {
             r"[()|][]a(][^]|)][[:alpha:]&&[^b]](?:{long})(?i:A|b)(?P<n>c|{long})(?:{long})"
         ));
         same_as_whole(&format!(r"\((?:{long}\)|\|)|(?:\[{long})|(?:{long}\)|\|)"));
+    }
+
+    #[test]
+    fn drawn_inputs_get_the_verdict_of_the_whole_pattern() {
+        let value = format!("(?:null|-?[1-9][0-9]{{0,2}}|{STRING})");
+        let p = format!(r"\[(?:{value}(?:, {value})*)?\]");
+        let (ours, theirs) =
+            (dfa(&compile(&p, &config(), None).unwrap().unwrap()), dfa(&whole(&p)));
+        let matches = |d: &dense::DFA<Vec<u32>>, s: &str| {
+            let input = Input::new(s).anchored(Anchored::Yes);
+            d.try_search_fwd(&input).unwrap().is_some_and(|m| m.offset() == s.len())
+        };
+        let pieces = ["null", "-12", "\"a\\n\"", "0", "\"é\"", "1234", "\"\\x\"", ", ", "]"];
+        let mut seed = 7u64;
+        let mut accepted = 0;
+        for _ in 0..2000 {
+            let mut s = String::from("[");
+            for _ in 0..seed % 5 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            s.push(']');
+            assert_eq!(matches(&ours, &s), matches(&theirs, &s), "{s}");
+            accepted += usize::from(matches(&ours, &s));
+        }
+        assert!(accepted > 100, "the drawn inputs exercise both verdicts ({accepted} accepted)");
     }
 }

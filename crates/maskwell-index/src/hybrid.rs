@@ -36,7 +36,7 @@ use crate::{
     automaton::DEAD,
     index::MAX_FORCED_BYTES,
     lazy::StringPart,
-    strings::{self, StringTokens, Template, Transitions},
+    strings::{self, step, Step, StringTokens, Template, Transitions, BOUNDARY},
     trie::{ByteSet, TokenTrie},
     Config, Error,
 };
@@ -97,8 +97,7 @@ struct Inner {
 /// scratch.
 struct Walk<'a> {
     hybrid: &'a Hybrid,
-    cache: &'a mut Cache,
-    traps: &'a mut HashMap<LazyStateID, bool>,
+    explorer: Explorer<'a>,
     ids: &'a mut HashMap<LazyStateID, u32>,
     sids: &'a mut Vec<LazyStateID>,
     stack: &'a mut [LazyStateID],
@@ -113,33 +112,32 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// Walks the nodes `range` of `trie` (whole subtrees, the first at depth 0), skipping
-    /// the subtrees of the depth-0 bytes in `skip`.
+    /// Walks the nodes `range` of `trie`: whole subtrees, the first at some depth `d`
+    /// reached in state `from`, skipping the subtrees of the bytes in `skip` at depth `d`.
     fn nodes(
         &mut self,
         trie: &TokenTrie,
         range: std::ops::Range<usize>,
+        from: LazyStateID,
         skip: &ByteSet,
     ) -> Result<(), WalkError> {
-        let full = |_| WalkError::CacheFull;
-        let dfa = &self.hybrid.dfa;
-        self.stack[0] = self.sid;
+        let Some(top) = (!range.is_empty()).then(|| trie.depth(range.start)) else {
+            return Ok(());
+        };
+        self.stack[top] = from;
         self.memo.fill(None);
         let mut node = range.start;
         while node < range.end {
             let depth = trie.depth(node);
             let byte = trie.byte(node);
-            if depth == 0 && skip.contains(byte) {
+            if depth == top && skip.contains(byte) {
                 node = trie.subtree_end(node);
                 continue;
             }
-            let next = dfa.next_state(self.cache, self.stack[depth], byte).map_err(full)?;
-            if next.is_dead()
-                || (next.is_match() && self.hybrid.is_trap(self.cache, self.traps, next)?)
-            {
+            let Some(next) = self.explorer.next(self.stack[depth], byte)? else {
                 node = trie.subtree_end(node);
                 continue;
-            }
+            };
             if next == self.sid && trie.bytes_below(node).is_subset(&self.loops) {
                 // Every byte below loops back to the state: so does every token below.
                 for &token in trie.tokens_in_subtree(node) {
@@ -155,7 +153,7 @@ impl Walk<'_> {
                 let id = match self.memo[depth] {
                     Some((s, id)) if s == next => id,
                     _ => {
-                        let id = intern(self.ids, self.sids, next, self.hybrid.max_states)?;
+                        let id = self.intern(next)?;
                         self.memo[depth] = Some((next, id));
                         id
                     }
@@ -169,6 +167,147 @@ impl Walk<'_> {
         }
         Ok(())
     }
+
+    fn intern(&mut self, sid: LazyStateID) -> Result<u32, WalkError> {
+        intern(self.ids, self.sids, sid, self.hybrid.max_states)
+    }
+
+    /// The walk when `template` answers for the string tokens: it walks the other tokens;
+    /// a first byte the template makes an exception of gets a template of its own (from
+    /// the state after it, when it is a character) or is walked whole.
+    fn with_template(
+        &mut self,
+        template: &Template<LazyStateID>,
+        trie: &TokenTrie,
+        strings: &Arc<StringTokens>,
+    ) -> Result<StringPart, WalkError> {
+        let width = self.next_by_token.len();
+        let ids = template.map_states(|s| self.intern(s))?;
+        let main = code_table(strings, |c| strings::at_in(&ids, template.repeats(), c));
+        let mut mask = vec![0u32; width.div_ceil(32)];
+        strings.mask_into(&mut mask, |c| main[c] != DEAD);
+        strings.clear_first(&mut mask, template.exceptions());
+        let mut tables = vec![main];
+        let mut table_of = Box::new([0u8; 256]);
+        let exceptions = template.exceptions();
+        for byte in (0..=255u8).filter(|&b| exceptions.contains(b)) {
+            table_of[byte as usize] = WALKED;
+            // A template of its own pays where walking the subtree would cost more.
+            let worth = trie.root(byte).len() >= SUB_TEMPLATE_NODES;
+            let sub = match (step(BOUNDARY, byte), worth && tables.len() < WALKED as usize) {
+                (Step::Char, true) => match self.explorer.next(self.sid, byte)? {
+                    Some(after) => strings::explore(
+                        &mut self.explorer,
+                        after,
+                        &self.hybrid.string_classes,
+                        strings,
+                    )?
+                    .filter(Template::is_live)
+                    .map(|sub| (after, sub)),
+                    None => continue,
+                },
+                _ => None,
+            };
+            let Some((after, sub)) = sub else {
+                self.nodes(trie, trie.root(byte), self.sid, &ByteSet::default())?;
+                continue;
+            };
+            // One character read: the sub-template's codes are one layer down.
+            let sub_ids = sub.map_states(|s| self.intern(s))?;
+            let table = code_table(strings, |c| {
+                let c = c.checked_sub(strings::UTF8_STATES)?;
+                strings::at_in(&sub_ids, sub.repeats(), c)
+            });
+            strings
+                .mask_first_into(&mut mask, byte, |c| c < strings::UTF8_STATES || table[c] != DEAD);
+            // The sub-template's own exceptions, one byte down, are walked whole.
+            let root = trie.root(byte);
+            if *sub.exceptions() != ByteSet::default() {
+                for (second, range) in trie.children(root.start) {
+                    if sub.exceptions().contains(second) {
+                        strings.clear(&mut mask, trie.tokens_in_subtree(range.start));
+                        self.nodes(trie, range, after, &ByteSet::default())?;
+                    }
+                }
+            }
+            let takes = self.takes_outside(&sub, strings)?;
+            for (x, rest) in strings.rest() {
+                let rest_root = rest.root(byte);
+                if !takes.contains(*x) || rest_root.is_empty() {
+                    continue;
+                }
+                for (second, range) in rest.children(rest_root.start) {
+                    if !sub.exceptions().contains(second) {
+                        self.nodes(rest, range, after, &ByteSet::default())?;
+                    }
+                }
+            }
+            table_of[byte as usize] = tables.len() as u8;
+            tables.push(table);
+        }
+        let takes = self.takes_outside(template, strings)?;
+        for (x, rest) in strings.rest() {
+            if takes.contains(*x) {
+                self.nodes(rest, 0..rest.len(), self.sid, exceptions)?;
+            }
+        }
+        Ok(StringPart {
+            strings: strings.clone(),
+            tables: tables.into(),
+            table_of,
+            mask: mask.into(),
+        })
+    }
+}
+
+impl Walk<'_> {
+    /// The bytes no string character has that some state of `template` takes: a token
+    /// whose first such byte is another one dies there, whatever came before it.
+    fn takes_outside(
+        &mut self,
+        template: &Template<LazyStateID>,
+        strings: &StringTokens,
+    ) -> Result<ByteSet, WalkError> {
+        let classes = self.hybrid.dfa.byte_classes();
+        // Bytes of one class go alike: one answer per class.
+        let mut decided: [Option<bool>; 256] = [None; 256];
+        let mut takes = ByteSet::default();
+        for &(x, _) in strings.rest() {
+            let class = classes.get(x) as usize;
+            let alive = match decided[class] {
+                Some(alive) => alive,
+                None => {
+                    let mut alive = false;
+                    for s in template.states() {
+                        if self.explorer.next(s, x)?.is_some() {
+                            alive = true;
+                            break;
+                        }
+                    }
+                    decided[class] = Some(alive);
+                    alive
+                }
+            };
+            if alive {
+                takes.insert(x);
+            }
+        }
+        Ok(takes)
+    }
+}
+
+/// Trie nodes under a first byte from which that byte's subtree gets a template of its
+/// own rather than a walk (a walk costs about 10 ns a node, a template about 10 µs).
+const SUB_TEMPLATE_NODES: usize = 2048;
+
+/// The value of a [`StringPart`]'s `table_of` for first bytes walked whole.
+pub(crate) const WALKED: u8 = u8::MAX;
+
+/// Per template code: `state(code)`, or [`DEAD`] (also for codes no token has).
+fn code_table(strings: &StringTokens, state: impl Fn(usize) -> Option<u32>) -> Box<[u32]> {
+    (0..strings.num_codes())
+        .map(|c| if strings.is_used(c) { state(c).unwrap_or(DEAD) } else { DEAD })
+        .collect()
 }
 
 /// The lazy DFA as a [string template](crate::strings) explores it: traps are dead.
@@ -183,6 +322,7 @@ impl Transitions for Explorer<'_> {
     type State = LazyStateID;
     type Error = WalkError;
 
+    #[inline]
     fn next(&mut self, state: LazyStateID, byte: u8) -> Result<Option<LazyStateID>, WalkError> {
         let next = self
             .hybrid
@@ -328,8 +468,6 @@ impl Hybrid {
         let Some(&sid) = sids.get(state as usize) else {
             panic!("state {state} is not a state of this index ({} states)", sids.len())
         };
-        stack[0] = sid;
-        memo.fill(None);
         let strings = trie.strings();
         let walked = (|| {
             let full = |_| WalkError::CacheFull;
@@ -339,14 +477,13 @@ impl Hybrid {
             // The bytes that loop back to `sid`: a subtree below only those needs no walk.
             let mut loops = ByteSet::default();
             for (byte, bytes) in &self.classes {
-                if self.dfa.next_state(cache, sid, *byte).map_err(full)? == sid {
+                if explorer.next(sid, *byte)? == Some(sid) {
                     loops.union(bytes);
                 }
             }
             let mut walk = Walk {
                 hybrid: self,
-                cache,
-                traps,
+                explorer,
                 ids,
                 sids,
                 stack,
@@ -357,32 +494,14 @@ impl Hybrid {
                 state,
                 loops,
             };
-            match &template {
-                // The template answers for the string tokens: walk the others, and the
-                // whole subtrees of the first bytes it makes exceptions of.
-                Some(template) => {
-                    let rest = strings.rest();
-                    walk.nodes(rest, 0..rest.len(), template.exceptions())?;
-                    let mut node = 0;
-                    while node < trie.len() {
-                        let end = trie.subtree_end(node);
-                        if template.exceptions().contains(trie.byte(node)) {
-                            walk.nodes(trie, node..end, &ByteSet::default())?;
-                        }
-                        node = end;
-                    }
-                }
-                None => walk.nodes(trie, 0..trie.len(), &ByteSet::default())?,
-            }
-            let Walk { cache, ids, sids, next_by_token, .. } = walk;
             let part = match template {
-                Some(template) => {
-                    Some(string_part(&template, strings, next_by_token.len(), |s| {
-                        intern(ids, sids, s, self.max_states)
-                    })?)
+                Some(template) => Some(walk.with_template(&template, trie, strings)?),
+                None => {
+                    walk.nodes(trie, 0..trie.len(), sid, &ByteSet::default())?;
+                    None
                 }
-                None => None,
             };
+            let Walk { explorer: Explorer { cache, .. }, .. } = walk;
             let accepting = self.dfa.next_eoi_state(cache, sid).map_err(full)?.is_match();
             let forced = self.forced(cache, sid).map_err(full)?;
             Ok((accepting, forced, part))
@@ -456,29 +575,6 @@ impl Hybrid {
         }
         Ok(out)
     }
-}
-
-/// The string tokens' part of a row: per template code the dense id of the state it leads
-/// to, and the mask of the string tokens allowed, less those under the template's
-/// exceptions (walked, so in the scratch).
-fn string_part(
-    template: &Template<LazyStateID>,
-    strings: &Arc<StringTokens>,
-    width: usize,
-    intern: impl FnMut(LazyStateID) -> Result<u32, WalkError>,
-) -> Result<StringPart, WalkError> {
-    // Each state of the template once into the index's ids, then each code its slot's id.
-    let ids = template.map_states(intern)?;
-    let mut states = vec![DEAD; strings.num_codes()];
-    for (c, slot) in states.iter_mut().enumerate() {
-        if strings.is_used(c) {
-            *slot = strings::at_in(&ids, template.repeats(), c).unwrap_or(DEAD);
-        }
-    }
-    let mut mask = vec![0u32; width.div_ceil(32)];
-    strings.mask_into(&mut mask, |c| states[c] != DEAD);
-    strings.clear_first(&mut mask, template.exceptions());
-    Ok(StringPart { strings: strings.clone(), states: states.into(), mask: mask.into() })
 }
 
 fn intern(

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::{
     automaton::DEAD,
-    hybrid::{Hybrid, WalkError, Walked},
+    hybrid::{Hybrid, WalkError, Walked, WALKED},
     index::{forced_path, scatter, FINISHED},
     strings::{StringTokens, NONE},
     trie::TokenTrie,
@@ -60,20 +60,25 @@ pub(crate) enum Next {
     /// Many tokens and more than 256 distinct next states: per token id its next state.
     Wide { mask: Box<[u32]>, next: Box<[u32]>, tokens: OnceLock<Box<[u32]>> },
     /// Inside a string ([`crate::strings`]): a string token's next state is its template
-    /// code's, looked up in a table of a few hundred entries; the vocabulary's codes are
-    /// shared by every such row. Other allowed tokens are listed.
+    /// code's, looked up in a table of a few hundred entries (one table per group of first
+    /// bytes); the vocabulary's codes are shared by every such row. Other allowed tokens
+    /// are listed.
     Strings {
         mask: Box<[u32]>,
-        /// Per token id: its template code (shared, per vocabulary).
+        /// Per token id: its template code and first byte (shared, per vocabulary).
         codes: Arc<[u16]>,
-        /// Per code: the state its tokens lead to, or [`DEAD`].
-        states: Box<[u32]>,
-        /// Allowed tokens the template does not answer for (not string tokens, tokens
-        /// under a template exception, end of sequence), increasing, and their next states.
+        first: Arc<[u8]>,
+        /// Per table, per code: the state its tokens lead to, or [`DEAD`].
+        tables: Box<[Box<[u32]>]>,
+        /// Per first byte: its table, or [`WALKED`] (its tokens are listed).
+        table_of: Box<[u8; 256]>,
+        /// Per table: whether some listed tokens would use it (they are looked up in the
+        /// list first).
+        overridden: Box<[bool]>,
+        /// Allowed tokens no table answers for (not string tokens, tokens under a walked
+        /// byte, end of sequence), increasing, and their next states.
         extra_tokens: Box<[u32]>,
         extra_next: Box<[u32]>,
-        /// Whether some extra tokens have a code (which they must not be looked up by).
-        overrides: bool,
         tokens: OnceLock<Box<[u32]>>,
     },
 }
@@ -82,8 +87,10 @@ pub(crate) enum Next {
 #[derive(Debug)]
 pub(crate) struct StringPart {
     pub(crate) strings: Arc<StringTokens>,
-    /// Per template code: the state its tokens lead to, or [`DEAD`].
-    pub(crate) states: Box<[u32]>,
+    /// Per table, per template code: the state its tokens lead to, or [`DEAD`].
+    pub(crate) tables: Box<[Box<[u32]>]>,
+    /// Per first byte: its table, or [`WALKED`] (its tokens were walked).
+    pub(crate) table_of: Box<[u8; 256]>,
     /// The string tokens allowed.
     pub(crate) mask: Box<[u32]>,
 }
@@ -101,18 +108,26 @@ impl Next {
         let width = next_by_token.len();
         let words = width.div_ceil(32);
         let count = touched.len() + eos.len();
-        if let Some(StringPart { strings, states, mut mask }) = strings {
+        if let Some(StringPart { strings, tables, table_of, mut mask }) = strings {
             let (extra_tokens, extra_next) = drain_sorted(next_by_token, touched, eos);
             scatter(&mut mask, &extra_tokens);
             let codes = strings.codes().clone();
-            let overrides = extra_tokens.iter().any(|&t| codes[t as usize] != NONE);
+            let first = strings.first().clone();
+            let mut overridden = vec![false; tables.len()];
+            for &t in extra_tokens.iter().filter(|&&t| codes[t as usize] != NONE) {
+                if let Some(o) = overridden.get_mut(table_of[first[t as usize] as usize] as usize) {
+                    *o = true;
+                }
+            }
             return Next::Strings {
                 mask,
                 codes,
-                states,
+                first,
+                tables,
+                table_of,
+                overridden: overridden.into(),
                 extra_tokens,
                 extra_next,
-                overrides,
                 tokens: OnceLock::new(),
             };
         }
@@ -205,18 +220,31 @@ impl Next {
                 let word = *mask.get(t >> 5)?;
                 (word >> (t & 31) & 1 == 1).then(|| next[t])
             }
-            Next::Strings { mask, codes, states, extra_tokens, extra_next, overrides, .. } => {
+            Next::Strings {
+                mask,
+                codes,
+                first,
+                tables,
+                table_of,
+                overridden,
+                extra_tokens,
+                extra_next,
+                ..
+            } => {
                 let t = token as usize;
                 if *mask.get(t >> 5)? >> (t & 31) & 1 == 0 {
                     return None;
                 }
-                let code = codes[t];
-                if code == NONE || *overrides {
-                    if let Ok(i) = extra_tokens.binary_search(&token) {
-                        return Some(extra_next[i]);
-                    }
+                let code = codes[t] as usize;
+                let table =
+                    if code == NONE as usize { WALKED } else { table_of[first[t] as usize] };
+                if table != WALKED && !overridden[table as usize] {
+                    return Some(tables[table as usize][code]);
                 }
-                states.get(code as usize).copied()
+                match extra_tokens.binary_search(&token) {
+                    Ok(i) => Some(extra_next[i]),
+                    Err(_) => tables.get(table as usize)?.get(code).copied(),
+                }
             }
         }
     }
@@ -241,8 +269,12 @@ impl Next {
             Next::Sparse { next, .. } => Box::new(next.iter().copied()),
             Next::Dense { states, .. } => Box::new(states.iter().copied()),
             Next::Wide { next, .. } => Box::new(next.iter().copied().filter(|&n| n != DEAD)),
-            Next::Strings { states, extra_next, .. } => Box::new(
-                states.iter().copied().filter(|&n| n != DEAD).chain(extra_next.iter().copied()),
+            Next::Strings { tables, extra_next, .. } => Box::new(
+                tables
+                    .iter()
+                    .flat_map(|t| t.iter().copied())
+                    .filter(|&n| n != DEAD)
+                    .chain(extra_next.iter().copied()),
             ),
         }
     }
@@ -269,8 +301,9 @@ impl Next {
                 mask.len() * 4 + index.len() + states.len() * 4
             }
             Next::Wide { mask, next, .. } => (mask.len() + next.len()) * 4,
-            Next::Strings { mask, states, extra_tokens, extra_next, .. } => {
-                (mask.len() + states.len() + extra_tokens.len() + extra_next.len()) * 4
+            Next::Strings { mask, tables, extra_tokens, extra_next, .. } => {
+                let tables: usize = tables.iter().map(|t| t.len()).sum();
+                (mask.len() + tables + extra_tokens.len() + extra_next.len()) * 4 + 256
             }
         }
     }

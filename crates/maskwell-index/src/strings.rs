@@ -113,6 +113,8 @@ type MaskWords = Box<[(u32, u32)]>;
 pub(crate) struct StringTokens {
     /// Per token id: its code, or [`NONE`].
     codes: Arc<[u16]>,
+    /// Per token id: its first byte (meaningful for string tokens).
+    first: Arc<[u8]>,
     /// The tokens of each code, as ranges of `by_code`.
     code_start: Box<[u32]>,
     by_code: Box<[u32]>,
@@ -125,9 +127,10 @@ pub(crate) struct StringTokens {
     /// Per first byte: the string tokens that start with it, as (word, bits) of a mask, so
     /// that a template exception clears them in one pass.
     by_first: Box<[MaskWords]>,
-    /// The trie of the tokens that are not runs of string characters (with a byte no
-    /// character has: `"`, `\\`, control bytes), all a state with a template still walks.
-    rest: TokenTrie,
+    /// The tokens that are not runs of string characters, by the first byte they have
+    /// that no character has (`"`, `\\`, a control byte, ...): a trie each, so that a
+    /// state with a template walks only those whose byte it can take after characters.
+    rest: Vec<(u8, TokenTrie)>,
 }
 
 impl StringTokens {
@@ -192,14 +195,21 @@ impl StringTokens {
         }
         // The string tokens under each first byte, grouped by mask word.
         let mut by_first: Vec<MaskWords> = vec![Box::default(); 256];
-        let mut node = 0;
-        while node < trie.len() {
+        let mut first = vec![0u8; width];
+        for byte in 0..=255u8 {
+            let range = trie.root(byte);
+            if range.is_empty() {
+                continue;
+            }
             let mut ids: Vec<u32> = trie
-                .tokens_in_subtree(node)
+                .tokens_in_subtree(range.start)
                 .iter()
                 .copied()
                 .filter(|&t| codes.get(t as usize).is_some_and(|&c| c != NONE))
                 .collect();
+            for &t in &ids {
+                first[t as usize] = byte;
+            }
             ids.sort_unstable();
             let mut words: Vec<(u32, u32)> = Vec::new();
             for t in ids {
@@ -208,29 +218,54 @@ impl StringTokens {
                     _ => words.push((t >> 5, 1 << (t & 31))),
                 }
             }
-            by_first[trie.byte(node) as usize] = words.into();
-            node = trie.subtree_end(node);
+            by_first[byte as usize] = words.into();
         }
         // Each code's set also covers the same state with more characters.
         for c in (0..follow.len().saturating_sub(UTF8_STATES)).rev() {
             let deeper = follow[c + UTF8_STATES];
             follow[c].union(&deeper);
         }
-        // Nodes with such a token at or below them: a byte outside `chars` on the way.
+        // Per node: the first byte on its path that no character has, and the set of such
+        // first bytes of the tokens at or below it.
         let chars = char_bytes();
-        // ... or on the path to them (a node after such a byte: the flag of its parent).
-        let mut path_out: Vec<bool> = vec![false; trie.max_depth() + 1];
-        let outside: Vec<bool> = (0..trie.len())
-            .map(|node| {
-                let depth = trie.depth(node);
-                let here = path_out[depth] || !chars.contains(trie.byte(node));
-                path_out[depth + 1] = here;
-                here || !trie.bytes_below(node).is_subset(&chars)
+        let mut path_first: Vec<Option<u8>> = vec![None; trie.max_depth() + 1];
+        let mut parents: Vec<u32> = vec![u32::MAX; trie.max_depth() + 1];
+        let mut first_out: Vec<Option<u8>> = Vec::with_capacity(trie.len());
+        let mut parent: Vec<u32> = Vec::with_capacity(trie.len());
+        for node in 0..trie.len() {
+            let depth = trie.depth(node);
+            let byte = trie.byte(node);
+            let here = path_first[depth].or((!chars.contains(byte)).then_some(byte));
+            path_first[depth + 1] = here;
+            first_out.push(here);
+            parent.push(if depth == 0 { u32::MAX } else { parents[depth] });
+            parents[depth + 1] = node as u32;
+        }
+        let mut below = vec![ByteSet::default(); trie.len()];
+        for node in (0..trie.len()).rev() {
+            if let (Some(x), false) = (first_out[node], trie.tokens_at(node).is_empty()) {
+                below[node].insert(x);
+            }
+            if let Some(&p) = parent.get(node).filter(|&&p| p != u32::MAX) {
+                let set = below[node];
+                below[p as usize].union(&set);
+            }
+        }
+        let mut outside = ByteSet::default();
+        below.iter().for_each(|set| outside.union(set));
+        let rest = (0..=255u8)
+            .filter(|&x| outside.contains(x))
+            .map(|x| {
+                let sub = trie.restricted(
+                    |node| below[node].contains(x),
+                    |node, _| first_out[node] == Some(x),
+                );
+                (x, sub)
             })
             .collect();
-        let rest = trie.restricted(|node| outside[node], |_, t| codes[t as usize] == NONE);
         StringTokens {
             rest,
+            first: first.into(),
             by_first: by_first.into(),
             follow: follow.into(),
             codes: codes.into(),
@@ -262,13 +297,19 @@ impl StringTokens {
         &self.codes
     }
 
+    /// Per token id: its first byte (meaningful for string tokens).
+    pub(crate) fn first(&self) -> &Arc<[u8]> {
+        &self.first
+    }
+
     /// Whether some token has code `c`.
     pub(crate) fn is_used(&self, c: usize) -> bool {
         self.code_start[c] < self.code_start[c + 1]
     }
 
-    /// The trie of the tokens that are not runs of string characters.
-    pub(crate) fn rest(&self) -> &TokenTrie {
+    /// The tokens that are not runs of string characters, a trie per first byte that no
+    /// character has.
+    pub(crate) fn rest(&self) -> &[(u8, TokenTrie)] {
         &self.rest
     }
 
@@ -276,31 +317,7 @@ impl StringTokens {
     /// One copy when the codes accepted are those of at most `k` characters begun (every
     /// string, a counted one included), otherwise a bit per token.
     pub(crate) fn mask_into(&self, mask: &mut [u32], alive: impl Fn(usize) -> bool) {
-        // Per number of characters begun: whether some code is alive, and some dead.
-        let mut begun_alive = vec![(false, false); self.layers() + 1];
-        for c in (0..self.num_codes()).filter(|&c| self.is_used(c)) {
-            let entry = &mut begun_alive[started_chars(c as u16)];
-            if alive(c) {
-                entry.0 = true;
-            } else {
-                entry.1 = true;
-            }
-        }
-        // The largest number of characters begun that is alive, if the alive codes are
-        // exactly those up to it.
-        let mut limit: Option<Option<usize>> = Some(None);
-        let mut dead_seen = false;
-        for (begun, &(any_alive, any_dead)) in begun_alive.iter().enumerate() {
-            if any_alive && (any_dead || dead_seen) {
-                limit = None;
-                break;
-            }
-            dead_seen |= any_dead;
-            if any_alive {
-                limit = Some(Some(begun));
-            }
-        }
-        match limit {
+        match self.prefix(&alive) {
             Some(Some(k)) => mask.copy_from_slice(&self.started[k]),
             Some(None) => mask.fill(0),
             None => {
@@ -311,6 +328,74 @@ impl StringTokens {
                         mask[t as usize >> 5] |= 1 << (t & 31);
                     }
                 }
+            }
+        }
+    }
+
+    /// Adds to `mask` the string tokens that start with `byte` and whose code `alive`
+    /// accepts (`alive` may accept any code no such token has).
+    pub(crate) fn mask_first_into(
+        &self,
+        mask: &mut [u32],
+        byte: u8,
+        alive: impl Fn(usize) -> bool,
+    ) {
+        let words = &self.by_first[byte as usize];
+        match self.prefix(&alive) {
+            Some(Some(k)) => {
+                let started = &self.started[k];
+                for &(w, bits) in words.iter() {
+                    mask[w as usize] |= bits & started[w as usize];
+                }
+            }
+            Some(None) => {}
+            None => {
+                for &(w, bits) in words.iter() {
+                    let mut rest = bits;
+                    while rest != 0 {
+                        let t = (w << 5 | rest.trailing_zeros()) as usize;
+                        if alive(self.codes[t] as usize) {
+                            mask[w as usize] |= 1 << (t & 31);
+                        }
+                        rest &= rest - 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// When the codes `alive` accepts are exactly those of at most `k` characters begun:
+    /// `Some(Some(k))`; `Some(None)` when it accepts none; `None` otherwise.
+    fn prefix(&self, alive: &impl Fn(usize) -> bool) -> Option<Option<usize>> {
+        // Per number of characters begun: whether some code is alive, and some dead.
+        let mut begun_alive = vec![(false, false); self.layers() + 1];
+        for c in (0..self.num_codes()).filter(|&c| self.is_used(c)) {
+            let entry = &mut begun_alive[started_chars(c as u16)];
+            if alive(c) {
+                entry.0 = true;
+            } else {
+                entry.1 = true;
+            }
+        }
+        let mut limit = None;
+        let mut dead_seen = false;
+        for (begun, &(any_alive, any_dead)) in begun_alive.iter().enumerate() {
+            if any_alive && (any_dead || dead_seen) {
+                return None;
+            }
+            dead_seen |= any_dead;
+            if any_alive {
+                limit = Some(begun);
+            }
+        }
+        Some(limit)
+    }
+
+    /// Clears from `mask` the string tokens among `tokens`.
+    pub(crate) fn clear(&self, mask: &mut [u32], tokens: &[u32]) {
+        for &t in tokens {
+            if self.codes[t as usize] != NONE {
+                mask[t as usize >> 5] &= !(1 << (t & 31));
             }
         }
     }
@@ -361,12 +446,15 @@ pub(crate) fn joint_classes(classes: &[(u8, ByteSet)]) -> Vec<(u8, ByteSet)> {
 /// read and decoder state, the automaton state reached (`None`: dead).
 #[derive(Debug)]
 pub(crate) struct Template<S> {
-    layers: Vec<[Slot<S>; UTF8_STATES]>,
+    layers: Vec<Layer<S>>,
     /// Whether layers past the last repeat it (an unbounded string); otherwise they are dead.
     repeats: bool,
     /// First bytes whose subtrees the template does not cover: walk them.
     exceptions: ByteSet,
 }
+
+/// One layer of a template: per decoder state, its slot.
+type Layer<S> = [Slot<S>; UTF8_STATES];
 
 /// One (characters, decoder state) pair: not reached yet, dead, or a state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -411,6 +499,14 @@ impl<S: Copy + Eq> Template<S> {
     /// First bytes whose subtrees must be walked.
     pub(crate) fn exceptions(&self) -> &ByteSet {
         &self.exceptions
+    }
+
+    /// The states of the template's slots (some maybe more than once).
+    pub(crate) fn states(&self) -> impl Iterator<Item = S> + '_ {
+        self.layers.iter().flatten().filter_map(|s| match s {
+            Slot::At(s) => Some(*s),
+            Slot::Unset | Slot::Dead => None,
+        })
     }
 
     /// Whether any string token can be allowed.
@@ -525,18 +621,19 @@ pub(crate) fn explore<M: Transitions>(
         // Layer `k` is settled, every transition from it checked. Stop once nothing lives,
         // once it repeats the layer before (the bytes checked from a layer cover those of
         // every later one, so all later layers repeat it too), or past the longest path.
-        let dead = |l: &[Slot<M::State>; UTF8_STATES]| l.iter().all(|s| !matches!(s, Slot::At(_)));
-        if dead(&table[k]) {
-            table.truncate(k + 1);
-            return Ok(Some(Template { layers: table, repeats: false, exceptions }));
-        }
-        if k >= 1 && table[k] == table[k - 1] {
-            table.truncate(k);
-            return Ok(Some(Template { layers: table, repeats: true, exceptions }));
-        }
-        if k + 1 >= layers {
-            table.truncate(k + 1);
-            return Ok(Some(Template { layers: table, repeats: false, exceptions }));
+        let dead = |l: &Layer<M::State>| l.iter().all(|s| !matches!(s, Slot::At(_)));
+        let end = if dead(&table[k]) {
+            Some((k + 1, false))
+        } else if k >= 1 && table[k] == table[k - 1] {
+            Some((k, true))
+        } else if k + 1 >= layers {
+            Some((k + 1, false))
+        } else {
+            None
+        };
+        if let Some((len, repeats)) = end {
+            table.truncate(len);
+            return Ok(Some(Template { layers: table, repeats, exceptions }));
         }
         k += 1;
         table.push([Slot::Unset; UTF8_STATES]);

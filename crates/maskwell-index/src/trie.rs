@@ -36,6 +36,9 @@ pub(crate) struct TokenTrie {
     below: Vec<u32>,
     /// Distinct byte sets (256 bits each); entry 0 is the empty set.
     byte_sets: Vec<ByteSet>,
+    /// Per first byte: the node of depth 0 with that byte, or `u32::MAX` (an index of the
+    /// top level, whose nodes lie far apart in the arrays).
+    roots: Box<[u32; 256]>,
     /// The vocabulary's width (token ids are below it).
     width: usize,
     /// The tokens classified as runs of string characters, made on first use.
@@ -91,8 +94,10 @@ impl TokenTrie {
                 return trie;
             }
         }
-        // Built outside the lock: another vocabulary's build need not wait for this one.
+        // Built outside the lock: another vocabulary's build need not wait for this one. The
+        // string classification comes with it, so that no first mask waits for it.
         let trie = Arc::new(TokenTrie::new(vocab));
+        trie.strings();
         let mut cache = TRIES.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= CACHED_TRIES {
             cache.remove(0);
@@ -115,6 +120,7 @@ impl TokenTrie {
             max_depth: 0,
             below: Vec::new(),
             byte_sets: Vec::new(),
+            roots: Box::new([u32::MAX; 256]),
             width: vocab.width(),
             strings: OnceLock::new(),
         };
@@ -142,6 +148,7 @@ impl TokenTrie {
         }
         trie.token_start.push(trie.tokens.len() as u32);
         trie.index_bytes_below();
+        trie.index_roots();
         trie
     }
 
@@ -161,6 +168,7 @@ impl TokenTrie {
             max_depth: 0,
             below: Vec::new(),
             byte_sets: Vec::new(),
+            roots: Box::new([u32::MAX; 256]),
             width: self.width,
             strings: OnceLock::new(),
         };
@@ -190,7 +198,42 @@ impl TokenTrie {
         }
         sub.token_start.push(sub.tokens.len() as u32);
         sub.index_bytes_below();
+        sub.index_roots();
         sub
+    }
+
+    /// Fills `roots` from the top-level nodes.
+    fn index_roots(&mut self) {
+        let mut node = 0;
+        while node < self.len() {
+            self.roots[self.bytes[node] as usize] = node as u32;
+            node = self.subtree_end(node);
+        }
+    }
+
+    /// The nodes of the subtree under first byte `byte` (empty when no token starts with
+    /// it).
+    pub(crate) fn root(&self, byte: u8) -> std::ops::Range<usize> {
+        match self.roots[byte as usize] {
+            u32::MAX => 0..0,
+            node => node as usize..self.subtree_end(node as usize),
+        }
+    }
+
+    /// The children of `node`, as (byte, subtree range).
+    pub(crate) fn children(
+        &self,
+        node: usize,
+    ) -> impl Iterator<Item = (u8, std::ops::Range<usize>)> + '_ {
+        let end = self.subtree_end(node);
+        let mut child = node + 1;
+        std::iter::from_fn(move || {
+            (child < end).then(|| {
+                let range = child..self.subtree_end(child);
+                child = range.end;
+                (self.bytes[range.start], range)
+            })
+        })
     }
 
     /// Computes, for every node, the set of bytes on the edges below it (children first:
