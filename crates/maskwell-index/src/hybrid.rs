@@ -185,7 +185,7 @@ impl Walk<'_> {
         let ids = template.map_states(|s| self.intern(s))?;
         let main = code_table(strings, |c| strings::at_in(&ids, template.repeats(), c));
         let mut mask = vec![0u32; width.div_ceil(32)];
-        strings.mask_into(&mut mask, |c| main[c] != DEAD);
+        strings.mask_into(&mut mask, template.ascii(), |c| main[c] != DEAD);
         strings.clear_first(&mut mask, template.exceptions());
         let mut tables = vec![main];
         let mut table_of = Box::new([0u8; 256]);
@@ -218,8 +218,9 @@ impl Walk<'_> {
                 let c = c.checked_sub(strings::UTF8_STATES)?;
                 strings::at_in(&sub_ids, sub.repeats(), c)
             });
-            strings
-                .mask_first_into(&mut mask, byte, |c| c < strings::UTF8_STATES || table[c] != DEAD);
+            strings.mask_first_into(&mut mask, byte, sub.ascii(), |c| {
+                c < strings::UTF8_STATES || table[c] != DEAD
+            });
             // The sub-template's own exceptions, one byte down, are walked whole.
             let root = trie.root(byte);
             if *sub.exceptions() != ByteSet::default() {

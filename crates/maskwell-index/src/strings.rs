@@ -121,6 +121,9 @@ pub(crate) struct StringTokens {
     /// `started[k]`: the mask of string tokens that begin at most `k` characters (a
     /// character left incomplete counts). What a counted string allows is one of these.
     started: Box<[Box<[u32]>]>,
+    /// The string tokens made of ASCII characters only (what a template that kills every
+    /// longer character allows at most).
+    ascii: Box<[u32]>,
     /// Per code: every byte that follows a trie path of that code, or of the same decoder
     /// state and more characters (what [`explore`] must check from there).
     follow: Box<[ByteSet]>,
@@ -140,6 +143,9 @@ impl StringTokens {
         // The decoder after the path to depth `d`: (characters, state), or `None` once dead.
         let mut at: Vec<Option<(usize, u8)>> = vec![None; trie.max_depth() + 1];
         at[0] = Some((0, BOUNDARY));
+        let mut ascii = vec![0u32; width.div_ceil(32)];
+        // Whether the path to depth `d` is ASCII only.
+        let mut plain: Vec<bool> = vec![true; trie.max_depth() + 1];
         let mut num_codes = 0;
         let mut follow: Vec<ByteSet> = Vec::new();
         for node in 0..trie.len() {
@@ -157,11 +163,15 @@ impl StringTokens {
                 Step::Dead => None,
             });
             at[depth + 1] = here;
+            plain[depth + 1] = plain[depth] && byte.is_ascii();
             let Some(c) = here.and_then(|(chars, state)| code(chars, state)) else { continue };
             for &token in trie.tokens_at(node) {
                 if let Some(slot) = codes.get_mut(token as usize) {
                     *slot = c;
                     num_codes = num_codes.max(c as usize + 1);
+                    if plain[depth + 1] {
+                        ascii[token as usize >> 5] |= 1 << (token & 31);
+                    }
                 }
             }
         }
@@ -264,6 +274,7 @@ impl StringTokens {
             })
             .collect();
         StringTokens {
+            ascii: ascii.into(),
             rest,
             first: first.into(),
             by_first: by_first.into(),
@@ -280,9 +291,11 @@ impl StringTokens {
         self.code_start.len() - 1
     }
 
-    /// Layers of characters a token can reach: codes `< layers() * 8`.
+    /// Layers of characters a template must cover: as many characters as a string token
+    /// has (its codes are `< layers() * 8`), or a trie path has before a byte no character
+    /// has (what a walk of the other tokens starts from).
     pub(crate) fn layers(&self) -> usize {
-        self.num_codes().div_ceil(UTF8_STATES)
+        self.num_codes().max(self.follow.len()).div_ceil(UTF8_STATES)
     }
 
     /// The bytes that follow a trie path of `chars` characters (or more) ending in decoder
@@ -316,7 +329,8 @@ impl StringTokens {
     /// The mask of the string tokens whose code `alive` accepts, into `mask` (overwritten).
     /// One copy when the codes accepted are those of at most `k` characters begun (every
     /// string, a counted one included), otherwise a bit per token.
-    pub(crate) fn mask_into(&self, mask: &mut [u32], alive: impl Fn(usize) -> bool) {
+    /// With `ascii`, only tokens made of ASCII characters.
+    pub(crate) fn mask_into(&self, mask: &mut [u32], ascii: bool, alive: impl Fn(usize) -> bool) {
         match self.prefix(&alive) {
             Some(Some(k)) => mask.copy_from_slice(&self.started[k]),
             Some(None) => mask.fill(0),
@@ -330,28 +344,34 @@ impl StringTokens {
                 }
             }
         }
+        if ascii {
+            mask.iter_mut().zip(self.ascii.iter()).for_each(|(m, a)| *m &= a);
+        }
     }
 
     /// Adds to `mask` the string tokens that start with `byte` and whose code `alive`
-    /// accepts (`alive` may accept any code no such token has).
+    /// accepts (`alive` may accept any code no such token has); with `ascii`, only those
+    /// made of ASCII characters.
     pub(crate) fn mask_first_into(
         &self,
         mask: &mut [u32],
         byte: u8,
+        ascii: bool,
         alive: impl Fn(usize) -> bool,
     ) {
         let words = &self.by_first[byte as usize];
+        let only = |w: u32| if ascii { self.ascii[w as usize] } else { u32::MAX };
         match self.prefix(&alive) {
             Some(Some(k)) => {
                 let started = &self.started[k];
                 for &(w, bits) in words.iter() {
-                    mask[w as usize] |= bits & started[w as usize];
+                    mask[w as usize] |= bits & started[w as usize] & only(w);
                 }
             }
             Some(None) => {}
             None => {
                 for &(w, bits) in words.iter() {
-                    let mut rest = bits;
+                    let mut rest = bits & only(w);
                     while rest != 0 {
                         let t = (w << 5 | rest.trailing_zeros()) as usize;
                         if alive(self.codes[t] as usize) {
@@ -451,6 +471,10 @@ pub(crate) struct Template<S> {
     repeats: bool,
     /// First bytes whose subtrees the template does not cover: walk them.
     exceptions: ByteSet,
+    /// Whether every character longer than a byte dies: then a token's code says where it
+    /// leads only if it is ASCII (the decoder's model lets a dead multi-byte path reach a
+    /// live count of characters).
+    ascii: bool,
 }
 
 /// One layer of a template: per decoder state, its slot.
@@ -494,6 +518,11 @@ impl<S: Copy + Eq> Template<S> {
     /// Whether layers past the last repeat it.
     pub(crate) fn repeats(&self) -> bool {
         self.repeats
+    }
+
+    /// Whether only ASCII tokens can be allowed by the template.
+    pub(crate) fn ascii(&self) -> bool {
+        self.ascii
     }
 
     /// First bytes whose subtrees must be walked.
@@ -556,6 +585,7 @@ pub(crate) fn explore<M: Transitions>(
     let mut table: Vec<[Slot<M::State>; UTF8_STATES]> = vec![[Slot::Unset; UTF8_STATES]; 2];
     table[0][BOUNDARY as usize] = Slot::At(start);
     let mut exceptions = ByteSet::default();
+    let mut ascii = false;
 
     // The first byte: a character goes where most first characters go (by bytes); one
     // that goes elsewhere, and any other first byte that disagrees, is an exception.
@@ -613,7 +643,11 @@ pub(crate) fn explore<M: Transitions>(
                     Step::Char => settle(machine, &mut table[k + 1][BOUNDARY as usize], target)?,
                     Step::Partial(p) => settle(machine, &mut table[k][p as usize], target)?,
                 };
-                if !agrees {
+                if !agrees && here == Slot::Dead && u != BOUNDARY {
+                    // A dead multi-byte character says nothing of where characters lead:
+                    // fine if every multi-byte character dies (checked at the end).
+                    ascii = true;
+                } else if !agrees {
                     return Ok(None);
                 }
             }
@@ -633,7 +667,13 @@ pub(crate) fn explore<M: Transitions>(
         };
         if let Some((len, repeats)) = end {
             table.truncate(len);
-            return Ok(Some(Template { layers: table, repeats, exceptions }));
+            let partial_lives = table.iter().any(|layer| {
+                layer.iter().zip(0u8..).any(|(s, u)| u != BOUNDARY && matches!(s, Slot::At(_)))
+            });
+            if ascii && partial_lives {
+                return Ok(None);
+            }
+            return Ok(Some(Template { layers: table, repeats, exceptions, ascii }));
         }
         k += 1;
         table.push([Slot::Unset; UTF8_STATES]);

@@ -95,26 +95,28 @@ fn dense_vocabulary() -> Vocabulary {
     Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(tokens).unwrap()
 }
 
+/// Pieces of JSON string text that tokens are made of.
+const PIECES: [&[u8]; 14] = [
+    b"a",
+    b"b",
+    b" ",
+    "é".as_bytes(),
+    "€".as_bytes(),
+    "\u{1F600}".as_bytes(),
+    b"\"",
+    b"\\",
+    b"\n",
+    &[0xC3],
+    &[0xA9],
+    &[0xE2, 0x82],
+    &[0x82, 0xAC],
+    &[0xF0, 0x9F],
+];
+
 /// EOS, every single byte, and tokens made of pieces of JSON string text: ASCII, two-,
 /// three- and four-byte characters, characters split across tokens, quotes, escapes and
 /// control bytes (what string templates must get right).
 fn text_vocabulary() -> impl Strategy<Value = Vocabulary> {
-    const PIECES: [&[u8]; 14] = [
-        b"a",
-        b"b",
-        b" ",
-        "é".as_bytes(),
-        "€".as_bytes(),
-        "\u{1F600}".as_bytes(),
-        b"\"",
-        b"\\",
-        b"\n",
-        &[0xC3],
-        &[0xA9],
-        &[0xE2, 0x82],
-        &[0x82, 0xAC],
-        &[0xF0, 0x9F],
-    ];
     proptest::collection::vec(proptest::collection::vec(0..PIECES.len(), 1..5), 0..40).prop_map(
         |extra| {
             let mut tokens: Vec<Vec<u8>> = vec![b"</s>".to_vec()];
@@ -124,6 +126,40 @@ fn text_vocabulary() -> impl Strategy<Value = Vocabulary> {
             Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(tokens).unwrap()
         },
     )
+}
+
+/// Every token of one or two pieces, alone beside the single bytes, under strings bounded
+/// and not: a deterministic sweep of the shapes the drawn vocabularies mix (a token whose
+/// characters before its quote outnumber those of every string token, a split character,
+/// an escape).
+#[test]
+fn lazy_answers_as_eager_for_each_small_token() {
+    let patterns = [
+        format!("\"{CHAR}{{2}}\""),
+        format!("\"{CHAR}{{0,3}}\", \"{CHAR}*\""),
+        r#""[\x20\x21\x23-\x5B\x5D-\x7E]{1,2}""#.to_owned(),
+    ];
+    let pieces: Vec<&[u8]> = PIECES.to_vec();
+    let mut tokens: Vec<Vec<u8>> = pieces.iter().map(|p| p.to_vec()).collect();
+    for a in &pieces {
+        tokens.extend(pieces.iter().map(|b| [*a, *b].concat()));
+        // Two pieces, then a quote or a backslash.
+        tokens.extend(pieces.iter().map(|b| [*a, *b, b"\""].concat()));
+        tokens.extend(pieces.iter().map(|b| [*a, *b, b"\\"].concat()));
+    }
+    for token in tokens {
+        let mut all: Vec<Vec<u8>> = vec![b"</s>".to_vec()];
+        all.extend((0..=255u8).map(|b| vec![b]));
+        all.push(token.clone());
+        let vocab = Vocabulary::builder().eos([TokenId::new(0)]).build_from_tokens(all).unwrap();
+        for pattern in &patterns {
+            let eager = build(pattern, &vocab, BuildMode::Eager).unwrap();
+            let lazy = build(pattern, &vocab, BuildMode::Lazy).unwrap();
+            if let Err(e) = assert_same_language(&eager, &lazy) {
+                panic!("{pattern} with the token {token:x?}: {e}");
+            }
+        }
+    }
 }
 
 /// A JSON string character, as the schema compiler writes it, and narrower classes.
@@ -144,6 +180,10 @@ fn string_regex() -> impl Strategy<Value = String> {
         )),
         Just("\"[ab ]*\"".to_owned()),
         Just("\"(?:é|€)*\"".to_owned()),
+        // ASCII characters only, unbounded or counted; and ASCII with one longer character.
+        Just(r#""[\x20\x21\x23-\x5B\x5D-\x7E]*""#.to_owned()),
+        (0u8..5).prop_map(|n| format!(r#""[\x20\x21\x23-\x5B\x5D-\x7E]{{0,{n}}}""#)),
+        Just(r#""[\x20\x21\x23-\x5B\x5D-\x7E\x{E9}]*""#.to_owned()),
         // A string that loops on every character but one, which leads elsewhere.
         Just(r#""(?:[^"\\\x00-\x1Fb]|b[a ])*""#.to_owned()),
         // Bytes no character has, where a character could be: the template must give up.
