@@ -265,6 +265,7 @@ impl PyIndex {
         d.set_item("build", s.mode.name())?;
         d.set_item("states_pending", s.states_pending)?;
         d.set_item("background_running", s.background_running)?;
+        d.set_item("string_rows", s.string_rows)?;
         Ok(d)
     }
 

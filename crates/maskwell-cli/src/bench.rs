@@ -358,7 +358,7 @@ fn maskbench(args: &MaskbenchArgs) -> Result<std::process::ExitCode> {
                 "automaton_us": micros(&at_first_mask.automaton_time),
                 "index_us": micros(&at_first_mask.index_time),
                 "automaton_states": stats.automaton_states, "dfa_states": stats.dfa_states,
-                "states_built": stats.states,
+                "states_built": stats.states, "string_rows": stats.string_rows,
                 "memory_bytes": stats.memory, "mode": stats.mode.name(),
             });
             writeln!(out, "{record}")?;

@@ -700,6 +700,7 @@ fn stats_json(index: &Index, stats: &Stats) -> serde_json::Value {
         "build": stats.mode.name(),
         "states_pending": stats.states_pending,
         "lazy_dfa": stats.lazy_dfa,
+        "string_rows": stats.string_rows,
     })
 }
 

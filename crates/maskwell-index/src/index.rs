@@ -137,6 +137,11 @@ pub struct Stats {
     /// Lazy modes: whether the byte automaton itself is determinized on demand (a lazy
     /// DFA, whose states are counted as they are discovered) rather than built whole.
     pub lazy_dfa: bool,
+    /// Lazy modes: rows of states inside a JSON string assembled from the vocabulary's
+    /// string template (its tokens classified once by characters) rather than walked
+    /// token by token; each is a few hundred automaton transitions instead of a walk of
+    /// the whole vocabulary. Zero for an eager index.
+    pub string_rows: usize,
 }
 
 /// Build-time facts kept with the index (and in its file).
@@ -1076,6 +1081,7 @@ impl Index {
             memory: self.memory_usage(),
             mode: BuildMode::Eager,
             states_pending: 0,
+            string_rows: 0,
             background_running: false,
             lazy_dfa: false,
         }

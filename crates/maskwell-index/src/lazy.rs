@@ -378,6 +378,8 @@ pub(crate) struct Lazy {
     config: Config,
     chunks: Box<[OnceLock<Box<[Slot]>>]>,
     built: AtomicUsize,
+    /// Rows assembled from a string template.
+    string_rows: AtomicUsize,
     transitions: AtomicUsize,
     memory: AtomicUsize,
     walk_nanos: AtomicU64,
@@ -414,6 +416,7 @@ impl Lazy {
             config: config.clone(),
             chunks,
             built: AtomicUsize::new(0),
+            string_rows: AtomicUsize::new(0),
             transitions: AtomicUsize::new(0),
             memory: AtomicUsize::new(0),
             walk_nanos: AtomicU64::new(0),
@@ -583,6 +586,9 @@ impl Lazy {
         let Walked { row, accepting, forced } = walked;
         let memory = row.memory() + forced.len() + std::mem::size_of::<LazyRow>();
         self.built.fetch_add(1, Ordering::Relaxed);
+        if matches!(row, Next::Strings { .. }) {
+            self.string_rows.fetch_add(1, Ordering::Relaxed);
+        }
         self.transitions.fetch_add(row.len(), Ordering::Relaxed);
         self.memory.fetch_add(memory, Ordering::Relaxed);
         let elapsed = started.elapsed();
@@ -633,6 +639,7 @@ impl Lazy {
             states_pending: known.saturating_sub(states),
             background_running: counters.background_running,
             lazy_dfa: self.is_hybrid(),
+            string_rows: self.string_rows.load(Ordering::Relaxed),
         }
     }
 

@@ -158,6 +158,8 @@ fn lazy_answers_as_eager_for_each_small_token() {
             if let Err(e) = assert_same_language(&eager, &lazy) {
                 panic!("{pattern} with the token {token:x?}: {e}");
             }
+            // Inside each of these strings, rows come from the template, not from walks.
+            assert!(lazy.stats().string_rows > 0, "{pattern}: {:?}", lazy.stats());
         }
     }
 }

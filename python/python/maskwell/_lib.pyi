@@ -226,7 +226,8 @@ class Index:
         ``transitions``, ``unique_sets``, ``dense_sets``, ``automaton_states``,
         ``dfa_states``, ``pruned_states``, ``automaton_seconds``, ``index_seconds``,
         ``memory`` (bytes), ``build`` (``"eager"``, ``"lazy"`` or ``"background"``),
-        ``states_pending`` (lazy: states not walked yet), ``background_running``."""
+        ``states_pending`` (lazy: states not walked yet), ``background_running``,
+        ``string_rows`` (lazy: rows assembled from the string template)."""
 
     @property
     def width(self) -> int:
