@@ -49,8 +49,9 @@ pub(crate) fn compile(
         return None;
     }
     let limit = nfa_size_limit.map_or(usize::MAX, |bytes| bytes / PART_BYTES);
-    let mut splitter = Splitter { config: *config, limit };
-    let frag = splitter.text(pattern)?;
+    let mut splitter = Splitter { config: *config, limit, seen: FxHashMap::default() };
+    splitter.count(pattern)?;
+    let frag = splitter.pattern(pattern)?;
     // Every state id must fit regex-automata's; past that, the whole compile says so.
     StateID::new(frag.parts.len() + 3).ok()?;
     Some(frag.build(nfa_size_limit).map_err(nfa_error))
@@ -66,35 +67,26 @@ type Target = u32;
 const EXIT: Target = u32::MAX;
 
 /// One NFA state of a fragment, its targets local to the fragment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Part {
     /// Bytes `start..=end`, then `next`.
     Range(u8, u8, Target),
-    /// Disjoint, increasing byte ranges, each to its own target.
-    Sparse(Box<[(u8, u8, Target)]>),
-    /// Epsilon transitions, in order of preference.
-    Union(Box<[Target]>),
+    /// Disjoint, increasing byte ranges, each to its own target: `ranges[start..start + len]`.
+    Sparse(u32, u32),
+    /// Epsilon transitions, in order of preference: `edges[start..start + len]`.
+    Union(u32, u32),
     /// Matches nothing.
     Fail,
 }
 
-impl Part {
-    fn relocated(&self, base: u32, exit: Target) -> Part {
-        let at = |t: Target| if t == EXIT { exit } else { base + t };
-        match self {
-            Part::Range(a, b, t) => Part::Range(*a, *b, at(*t)),
-            Part::Sparse(ts) => Part::Sparse(ts.iter().map(|&(a, b, t)| (a, b, at(t))).collect()),
-            Part::Union(ts) => Part::Union(ts.iter().map(|&t| at(t)).collect()),
-            Part::Fail => Part::Fail,
-        }
-    }
-}
-
-/// A relocatable piece of NFA: its parts, and the one it starts at ([`EXIT`] when it
-/// matches the empty string and nothing else).
+/// A relocatable piece of NFA: its parts (their union targets and sparse ranges in two
+/// arenas, so that a copy is three slice copies with an offset), and the part it starts at
+/// ([`EXIT`] when it matches the empty string and nothing else).
 #[derive(Debug, Default)]
 pub(crate) struct Frag {
     parts: Vec<Part>,
+    edges: Vec<Target>,
+    ranges: Vec<(u8, u8, Target)>,
     entry: Target,
 }
 
@@ -102,17 +94,54 @@ impl Frag {
     /// Appends a copy of `frag`, its exit patched to `exit`; returns where it starts.
     fn append(&mut self, frag: &Frag, exit: Target) -> Target {
         let base = self.parts.len() as u32;
-        self.parts.extend(frag.parts.iter().map(|p| p.relocated(base, exit)));
-        if frag.entry == EXIT {
-            exit
-        } else {
-            base + frag.entry
-        }
+        let (edges, ranges) = (self.edges.len() as u32, self.ranges.len() as u32);
+        let at = |t: Target| if t == EXIT { exit } else { base + t };
+        self.parts.extend(frag.parts.iter().map(|p| match *p {
+            Part::Range(a, b, t) => Part::Range(a, b, at(t)),
+            Part::Sparse(start, len) => Part::Sparse(start + ranges, len),
+            Part::Union(start, len) => Part::Union(start + edges, len),
+            Part::Fail => Part::Fail,
+        }));
+        self.edges.extend(frag.edges.iter().map(|&t| at(t)));
+        self.ranges.extend(frag.ranges.iter().map(|&(a, b, t)| (a, b, at(t))));
+        at(frag.entry)
     }
 
     fn push(&mut self, part: Part) -> Target {
         self.parts.push(part);
         (self.parts.len() - 1) as Target
+    }
+
+    /// A union of `targets`, in order of preference.
+    fn union(&mut self, targets: &[Target]) -> Target {
+        let start = self.edges.len() as u32;
+        self.edges.extend_from_slice(targets);
+        self.push(Part::Union(start, targets.len() as u32))
+    }
+
+    /// A union of two targets not known yet: set them with [`Frag::set_pair`].
+    fn pair(&mut self) -> Target {
+        self.union(&[EXIT, EXIT])
+    }
+
+    fn set_pair(&mut self, union: Target, first: Target, second: Target) {
+        if let Part::Union(start, 2) = self.parts[union as usize] {
+            self.edges[start as usize] = first;
+            self.edges[start as usize + 1] = second;
+        }
+    }
+
+    /// One state reading any of `ranges` (disjoint, increasing, each to its own target).
+    fn dispatch(&mut self, ranges: &[(u8, u8, Target)]) -> Target {
+        match ranges {
+            [] => self.push(Part::Fail),
+            [(a, b, t)] => self.push(Part::Range(*a, *b, *t)),
+            _ => {
+                let start = self.ranges.len() as u32;
+                self.ranges.extend_from_slice(ranges);
+                self.push(Part::Sparse(start, ranges.len() as u32))
+            }
+        }
     }
 
     /// `frag` repeated per `q`, then `exit`; returns where it starts, or `None` when that
@@ -129,26 +158,24 @@ impl Frag {
         if self.parts.len().saturating_add(parts) > limit {
             return None;
         }
-        let order = |body: Target, skip: Target| -> Box<[Target]> {
-            if q.greedy {
-                Box::new([body, skip])
-            } else {
-                Box::new([skip, body])
-            }
-        };
         let mut cur = exit;
+        let optional = |this: &mut Frag, union: Target, body: Target| {
+            let (first, second) = if q.greedy { (body, exit) } else { (exit, body) };
+            this.set_pair(union, first, second);
+        };
         match q.max {
             None => {
-                let looped = self.push(Part::Union(Box::new([])));
+                let looped = self.pair();
                 let body = self.append(frag, looped);
-                self.parts[looped as usize] = Part::Union(order(body, exit));
+                optional(self, looped, body);
                 cur = looped;
             }
             Some(max) => {
                 // X{0,n}: (X(X(…)?)?)?, each optional copy skipping to the exit.
                 for _ in q.min..max {
                     let body = self.append(frag, cur);
-                    cur = self.push(Part::Union(order(body, exit)));
+                    cur = self.pair();
+                    optional(self, cur, body);
                 }
             }
         }
@@ -176,16 +203,19 @@ impl Frag {
         let exit = id(self.parts.len() as Target);
         let to = |t: Target| if t == EXIT { exit } else { id(t) };
         for part in &self.parts {
-            match part {
+            match *part {
                 Part::Range(start, end, next) => {
-                    b.add_range(Transition { start: *start, end: *end, next: to(*next) })?
+                    b.add_range(Transition { start, end, next: to(next) })?
                 }
-                Part::Sparse(ts) => b.add_sparse(
-                    ts.iter()
+                Part::Sparse(at, len) => b.add_sparse(
+                    self.ranges[at as usize..(at + len) as usize]
+                        .iter()
                         .map(|&(start, end, next)| Transition { start, end, next: to(next) })
                         .collect(),
                 )?,
-                Part::Union(ts) => b.add_union(ts.iter().map(|&t| to(t)).collect())?,
+                Part::Union(at, len) => b.add_union(
+                    self.edges[at as usize..(at + len) as usize].iter().map(|&t| to(t)).collect(),
+                )?,
                 Part::Fail => b.add_fail()?,
             };
         }
@@ -266,74 +296,111 @@ fn config_key(config: &syntax::Config) -> u64 {
         | u64::from(config.get_line_terminator()) << 9
 }
 
-struct Splitter {
+struct Splitter<'p> {
     config: syntax::Config,
-    /// Parts any one fragment may have (the NFA size limit).
+    /// Parts the NFA may have (its size limit).
     limit: usize,
+    /// How often each large group's inside occurs in the pattern (its copies inside a
+    /// repeated group counted once): a repeated one is compiled once and copied.
+    seen: FxHashMap<&'p str, u32>,
 }
 
-impl Splitter {
-    /// The fragment of `s`, a whole alternation: from the cache when it is large.
-    fn text(&mut self, s: &str) -> Option<Arc<Frag>> {
-        if s.len() < SMALL {
-            return self.leaf(s).map(Arc::new);
+impl<'p> Splitter<'p> {
+    /// Counts the large groups of `s` and, the first time each is seen, of its inside.
+    fn count(&mut self, s: &'p str) -> Option<()> {
+        for t in top_level(s)? {
+            let Some(inner) = t.large else { continue };
+            let n = self.seen.entry(inner).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                self.count(inner)?;
+            }
         }
+        Some(())
+    }
+
+    /// The whole pattern as one fragment.
+    fn pattern(&mut self, s: &'p str) -> Option<Frag> {
+        let mut frag = Frag::default();
+        frag.entry = self.alternation(&mut frag, s, EXIT)?;
+        Some(frag)
+    }
+
+    /// The fragment of a large group's inside `s`, to copy: from the cache, or compiled
+    /// (and cached when it occurs more than once).
+    fn shared(&mut self, s: &'p str) -> Option<Arc<Frag>> {
         let config = config_key(&self.config);
         if let Some(frag) = with_cache(|cache| cache.get(s, config)) {
             return Some(frag);
         }
-        let frag = Arc::new(self.split(s)?);
-        if frag.parts.len() <= CACHED_FRAG_PARTS {
+        let frag = Arc::new(self.pattern(s)?);
+        let repeated = self.seen.get(s).is_some_and(|&n| n > 1);
+        if repeated && frag.parts.len() <= CACHED_FRAG_PARTS {
             with_cache(|cache| cache.insert(s, config, frag.clone()));
         }
         Some(frag)
     }
 
-    /// `s` split at its top-level `|`s and large groups.
-    fn split(&mut self, s: &str) -> Option<Frag> {
+    /// A large group's inside `s` into `frag`, then `exit`: a copy of its fragment when it
+    /// is cached or repeated, else compiled in place.
+    fn group(&mut self, frag: &mut Frag, s: &'p str, exit: Target) -> Option<Target> {
+        let cached = with_cache(|cache| cache.get(s, config_key(&self.config)));
+        let repeated = self.seen.get(s).is_some_and(|&n| n > 1);
+        match cached {
+            Some(shared) => Some(frag.append(&shared, exit)),
+            None if repeated => {
+                let shared = self.shared(s)?;
+                Some(frag.append(&shared, exit))
+            }
+            None => self.alternation(frag, s, exit),
+        }
+    }
+
+    /// `s`, split at its top-level `|`s and large groups, into `frag`, then `exit`.
+    fn alternation(&mut self, frag: &mut Frag, s: &'p str, exit: Target) -> Option<Target> {
         let tops = top_level(s)?;
         if tops.iter().all(|t| t.large.is_none()) {
-            return self.leaf(s);
+            return self.leaf(frag, s, exit);
         }
-        let mut frag = Frag::default();
         let mut entries = Vec::new();
         let (mut start, mut first) = (0, 0);
         for (i, t) in tops.iter().enumerate() {
             if t.bar {
-                entries.push(self.concat(&mut frag, s, start..t.open, &tops[first..i])?);
+                entries.push(self.concat(frag, s, start..t.open, &tops[first..i], exit)?);
                 (start, first) = (t.open + 1, i + 1);
             }
         }
-        entries.push(self.concat(&mut frag, s, start..s.len(), &tops[first..])?);
-        frag.entry = match entries.as_slice() {
+        entries.push(self.concat(frag, s, start..s.len(), &tops[first..], exit)?);
+        let entry = match entries.as_slice() {
             [one] => *one,
-            _ => frag.push(Part::Union(entries.into())),
+            _ => frag.union(&entries),
         };
-        (frag.parts.len() <= self.limit).then_some(frag)
+        (frag.parts.len() <= self.limit).then_some(entry)
     }
 
-    /// The branch `s[range]` (no top-level `|` inside) into `frag`, then its exit, back to
+    /// The branch `s[range]` (no top-level `|` inside) into `frag`, then `exit`, back to
     /// front. `X(SX)*` (the items just before a starred group are the last ones inside it:
     /// how a list is written) becomes one loop through a single copy of `X`. `tops` is
     /// what sits at the top level of the branch.
     fn concat(
         &mut self,
         frag: &mut Frag,
-        s: &str,
+        s: &'p str,
         range: std::ops::Range<usize>,
-        tops: &[Top<'_>],
+        tops: &[Top<'p>],
+        exit: Target,
     ) -> Option<Target> {
         let items = items(s, range, tops)?;
-        let mut cur = EXIT;
+        let mut cur = exit;
         let mut k = items.len();
         while k > 0 {
             let item = &items[k - 1];
-            if let Some((m, body)) = self.folds(&items[..k - 1], item)? {
+            if let Some((m, body)) = folds(&items[..k - 1], item)? {
                 // X (S X)*: the loop goes X, then S X again or out.
-                let looped = frag.push(Part::Union(Box::new([])));
+                let looped = frag.pair();
                 let x = self.emit(frag, &items[k - 1 - m..k - 1], looped)?;
                 let again = self.emit(frag, &body, x)?;
-                frag.parts[looped as usize] = Part::Union(Box::new([again, cur]));
+                frag.set_pair(looped, again, cur);
                 cur = x;
                 k -= 1 + m;
             } else {
@@ -347,49 +414,17 @@ impl Splitter {
         Some(cur)
     }
 
-    /// When `item` is a greedy `(?:…)*` whose inside ends with the last items of `before`
-    /// (whole items, at least one): how many, and the items of the inside before them.
-    fn folds<'p>(
-        &self,
-        before: &[Item<'p>],
-        item: &Item<'p>,
-    ) -> Option<Option<(usize, Vec<Item<'p>>)>> {
-        let (Some(inner), Some(Quantifier { min: 0, max: None, greedy: true })) =
-            (item.inner, &item.rep)
-        else {
-            return Some(None);
-        };
-        let tops = top_level(inner)?;
-        if tops.iter().any(|t| t.bar) {
-            return Some(None);
-        }
-        let inside = items(inner, 0..inner.len(), &tops)?;
-        let m = before
-            .iter()
-            .rev()
-            .zip(inside.iter().rev())
-            .take_while(|(a, b)| a.text == b.text)
-            .count();
-        if m == 0 {
-            return Some(None);
-        }
-        Some(Some((m, inside[..inside.len() - m].to_vec())))
-    }
-
     /// `items` into `frag`, back to front, then `exit`; returns where they start.
-    fn emit(&mut self, frag: &mut Frag, items: &[Item<'_>], exit: Target) -> Option<Target> {
+    fn emit(&mut self, frag: &mut Frag, items: &[Item<'p>], exit: Target) -> Option<Target> {
         let mut cur = exit;
         for item in items.iter().rev() {
             cur = match (item.inner, &item.rep) {
                 (Some(inner), Some(q)) => {
-                    let inner = self.text(inner)?;
-                    frag.repeat(&inner, q, cur, self.limit)?
+                    let shared = self.shared(inner)?;
+                    frag.repeat(&shared, q, cur, self.limit)?
                 }
-                (Some(inner), None) => {
-                    let inner = self.text(inner)?;
-                    frag.append(&inner, cur)
-                }
-                (None, _) => frag.append(&self.leaf(item.text)?, cur),
+                (Some(inner), None) => self.group(frag, inner, cur)?,
+                (None, _) => self.leaf(frag, item.text, cur)?,
             };
             if frag.parts.len() > self.limit {
                 return None;
@@ -398,12 +433,11 @@ impl Splitter {
         Some(cur)
     }
 
-    /// A piece with no large group to split at: parsed by regex-syntax, compiled here.
-    fn leaf(&mut self, s: &str) -> Option<Frag> {
+    /// A piece with no large group to split at, into `frag`, then `exit`: parsed by
+    /// regex-syntax, compiled here.
+    fn leaf(&mut self, frag: &mut Frag, s: &str, exit: Target) -> Option<Target> {
         let hir = syntax::parse_with(s, &self.config).ok()?;
-        let mut frag = Frag::default();
-        frag.entry = self.hir(&mut frag, &hir, EXIT)?;
-        (frag.parts.len() <= self.limit).then_some(frag)
+        self.hir(frag, &hir, exit)
     }
 
     /// The Thompson construction of `hir` into `frag`, then `exit`; returns its start.
@@ -417,8 +451,9 @@ impl Splitter {
                 literal.0.iter().rev().fold(exit, |next, &b| frag.push(Part::Range(b, b, next)))
             }
             HirKind::Class(Class::Bytes(class)) => {
-                let ranges = class.ranges().iter().map(|r| (r.start(), r.end(), exit));
-                byte_dispatch(frag, ranges.collect())
+                let ranges: Vec<_> =
+                    class.ranges().iter().map(|r| (r.start(), r.end(), exit)).collect();
+                frag.dispatch(&ranges)
             }
             HirKind::Class(Class::Unicode(class)) => unicode_class(frag, class, exit),
             HirKind::Look(_) => return None,
@@ -433,7 +468,7 @@ impl Splitter {
             HirKind::Alternation(branches) => {
                 let entries: Vec<Target> =
                     branches.iter().map(|b| self.hir(frag, b, exit)).collect::<Option<_>>()?;
-                frag.push(Part::Union(entries.into()))
+                frag.union(&entries)
             }
             HirKind::Repetition(rep) => {
                 let mut sub = Frag::default();
@@ -445,13 +480,25 @@ impl Splitter {
     }
 }
 
-/// One state reading any of `ranges` (disjoint, increasing, each to its own target).
-fn byte_dispatch(frag: &mut Frag, ranges: Vec<(u8, u8, Target)>) -> Target {
-    match ranges.as_slice() {
-        [] => frag.push(Part::Fail),
-        [(a, b, t)] => frag.push(Part::Range(*a, *b, *t)),
-        _ => frag.push(Part::Sparse(ranges.into())),
+/// When `item` is a greedy `(?:…)*` whose inside ends with the last items of `before`
+/// (whole items, at least one): how many, and the items of the inside before them.
+fn folds<'p>(before: &[Item<'p>], item: &Item<'p>) -> Option<Option<(usize, Vec<Item<'p>>)>> {
+    let (Some(inner), Some(Quantifier { min: 0, max: None, greedy: true })) =
+        (item.inner, &item.rep)
+    else {
+        return Some(None);
+    };
+    let tops = top_level(inner)?;
+    if tops.iter().any(|t| t.bar) {
+        return Some(None);
     }
+    let inside = items(inner, 0..inner.len(), &tops)?;
+    let m =
+        before.iter().rev().zip(inside.iter().rev()).take_while(|(a, b)| a.text == b.text).count();
+    if m == 0 {
+        return Some(None);
+    }
+    Some(Some((m, inside[..inside.len() - m].to_vec())))
 }
 
 /// A class of scalar values as UTF-8: a chain of byte ranges per encoded sequence, chains
@@ -474,11 +521,11 @@ fn unicode_class(frag: &mut Frag, class: &regex_syntax::hir::ClassUnicode, exit:
     }
     firsts.sort_unstable();
     if firsts.windows(2).all(|w| w[0].1 < w[1].0) {
-        return byte_dispatch(frag, firsts);
+        return frag.dispatch(&firsts);
     }
     let heads: Vec<Target> =
         firsts.into_iter().map(|(a, b, next)| frag.push(Part::Range(a, b, next))).collect();
-    frag.push(Part::Union(heads.into()))
+    frag.union(&heads)
 }
 
 /// One item of a branch: a run of plain text, or a large group and its quantifier.
@@ -783,7 +830,9 @@ mod tests {
         let inner = &group[3..group.len() - 1];
         let cached = with_cache(|c| c.get(inner, config_key(&config()))).expect("cached");
         // Another pattern with the same group gets the very same fragment.
-        let again = Splitter { config: config(), limit: usize::MAX }.text(inner).unwrap();
+        let mut splitter =
+            Splitter { config: config(), limit: usize::MAX, seen: FxHashMap::default() };
+        let again = splitter.shared(inner).unwrap();
         assert!(Arc::ptr_eq(&cached, &again));
     }
 
