@@ -28,7 +28,21 @@ struct Counts {
     equal: usize,
     equal_so_far: usize,
     differ: usize,
-    skipped: usize,
+    /// No regex (the schema does not compile).
+    no_regex: usize,
+    /// The index's NFA is over a limit.
+    ours_over: usize,
+    /// Only regex-automata's whole compile is over its limit: nothing to compare with.
+    only_whole_over: usize,
+    /// A lazy DFA over its cache.
+    dfa_over: usize,
+}
+
+enum Skip {
+    NoRegex,
+    OursOver,
+    OnlyWholeOver,
+    DfaOver,
 }
 
 /// What regex-automata compiles of the whole pattern, under the index's options.
@@ -133,18 +147,23 @@ fn main() -> std::process::ExitCode {
             scope.spawn(|| {
                 while let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let verdict = (|| {
-                        let text = std::fs::read_to_string(path).ok()?;
-                        let file: serde_json::Value = serde_json::from_str(&text).ok()?;
-                        let regex =
-                            maskwell::schema::Compiler::new().compile(file.get("schema")?).ok()?;
-                        let ours = compile_nfa(regex.regex(), &config).ok()?;
-                        compare(&ours, &whole(regex.regex(), &config)?, max_pairs)
+                        let regex = std::fs::read_to_string(path)
+                            .ok()
+                            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                            .and_then(|file| {
+                                maskwell::schema::Compiler::new().compile(file.get("schema")?).ok()
+                            })
+                            .ok_or(Skip::NoRegex)?;
+                        let ours =
+                            compile_nfa(regex.regex(), &config).map_err(|_| Skip::OursOver)?;
+                        let whole = whole(regex.regex(), &config).ok_or(Skip::OnlyWholeOver)?;
+                        compare(&ours, &whole, max_pairs).ok_or(Skip::DfaOver)
                     })();
                     let mut counts = counts.lock().unwrap();
                     match verdict {
-                        Some(Verdict::Equal) => counts.equal += 1,
-                        Some(Verdict::EqualSoFar) => counts.equal_so_far += 1,
-                        Some(Verdict::Differ(witness)) => {
+                        Ok(Verdict::Equal) => counts.equal += 1,
+                        Ok(Verdict::EqualSoFar) => counts.equal_so_far += 1,
+                        Ok(Verdict::Differ(witness)) => {
                             counts.differ += 1;
                             println!(
                                 "DIFFER {}: {:?}",
@@ -152,7 +171,10 @@ fn main() -> std::process::ExitCode {
                                 String::from_utf8_lossy(&witness)
                             );
                         }
-                        None => counts.skipped += 1,
+                        Err(Skip::NoRegex) => counts.no_regex += 1,
+                        Err(Skip::OursOver) => counts.ours_over += 1,
+                        Err(Skip::OnlyWholeOver) => counts.only_whole_over += 1,
+                        Err(Skip::DfaOver) => counts.dfa_over += 1,
                     }
                 }
             });
@@ -160,13 +182,17 @@ fn main() -> std::process::ExitCode {
     });
     let c = counts.into_inner().unwrap();
     println!(
-        "files {}: equal {}, equal over the first {max_pairs} pairs {}, differ {}, skipped {} \
-         (no regex, or an NFA or DFA over its limit)",
+        "files {}: equal {}, equal over the first {max_pairs} pairs {}, differ {}; \
+         skipped: no regex {}, NFA over its limit {}, only regex-automata's whole compile \
+         over its limit {}, a lazy DFA over its cache {}",
         files.len(),
         c.equal,
         c.equal_so_far,
         c.differ,
-        c.skipped
+        c.no_regex,
+        c.ours_over,
+        c.only_whole_over,
+        c.dfa_over,
     );
     if c.differ > 0 {
         std::process::ExitCode::FAILURE

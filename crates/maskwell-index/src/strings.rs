@@ -538,9 +538,10 @@ impl<S: Copy + Eq> Template<S> {
         })
     }
 
-    /// Whether any string token can be allowed.
+    /// Whether any string token can be allowed: some slot lives besides the start's own
+    /// (no token reads nothing at all).
     pub(crate) fn is_live(&self) -> bool {
-        self.layers.iter().any(|l| l.iter().any(|s| matches!(s, Slot::At(_))))
+        self.layers.iter().flatten().skip(1).any(|s| matches!(s, Slot::At(_)))
     }
 }
 
