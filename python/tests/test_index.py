@@ -147,9 +147,11 @@ def test_stats(person_index: maskwell.Index) -> None:
         "width", "states", "accepting_states", "transitions", "unique_sets", "dense_sets",
         "automaton_states", "dfa_states", "pruned_states", "automaton_seconds",
         "index_seconds", "memory", "build", "states_pending", "background_running",
+        "string_rows",
     }
     assert stats["build"] == "eager"
     assert stats["states_pending"] == 0
+    assert stats["string_rows"] == 0
     assert stats["width"] == 4259
     assert stats["states"] > 10
     assert stats["accepting_states"] >= 1
@@ -179,6 +181,8 @@ def test_lazy_build_allows_what_eager_allows(vocab: maskwell.Vocabulary, build: 
     assert g_lazy.is_finished()
     if build == "lazy":
         assert lazy.stats()["states"] > stats["states"]
+        # Inside "Ada" the rows came from the string template, not from walks.
+        assert lazy.stats()["string_rows"] > 0
     # Saving completes the index into the eager layout: the same tables as the eager build.
     saved = maskwell.Index.from_bytes(lazy.to_bytes(), vocab).stats()
     for key in ["states", "transitions", "unique_sets", "accepting_states"]:
