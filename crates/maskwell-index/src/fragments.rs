@@ -44,12 +44,12 @@ pub(crate) fn compile(
     }
     // regex-syntax counts a group, its alternation, a branch's concatenation and a
     // repetition as a level each; past the limit the whole parse reports the error.
-    let depth = max_depth(pattern)?;
-    if 4 * depth + 8 >= config.get_nest_limit() as usize {
+    let scan = Scan::new(pattern)?;
+    if 4 * scan.depth + 8 >= config.get_nest_limit() as usize {
         return None;
     }
     let limit = nfa_size_limit.map_or(usize::MAX, |bytes| bytes / PART_BYTES);
-    let mut splitter = Splitter { config: *config, limit, seen: FxHashMap::default() };
+    let mut splitter = Splitter::new(*config, limit, scan);
     splitter.count(pattern)?;
     let frag = splitter.pattern(pattern)?;
     // Every state id must fit regex-automata's; past that, the whole compile says so.
@@ -298,17 +298,26 @@ fn config_key(config: &syntax::Config) -> u64 {
 
 struct Splitter<'p> {
     config: syntax::Config,
+    /// Whether a leaf of plain characters is the literal of its bytes under `config`.
+    plain_literals: bool,
     /// Parts the NFA may have (its size limit).
     limit: usize,
     /// How often each large group's inside occurs in the pattern (its copies inside a
     /// repeated group counted once): a repeated one is compiled once and copied.
     seen: FxHashMap<&'p str, u32>,
+    /// Where the pattern's groups and classes end.
+    scan: Scan<'p>,
 }
 
 impl<'p> Splitter<'p> {
+    fn new(config: syntax::Config, limit: usize, scan: Scan<'p>) -> Splitter<'p> {
+        let plain_literals = !config.get_case_insensitive() && !config.get_ignore_whitespace();
+        Splitter { config, plain_literals, limit, seen: FxHashMap::default(), scan }
+    }
+
     /// Counts the large groups of `s` and, the first time each is seen, of its inside.
     fn count(&mut self, s: &'p str) -> Option<()> {
-        for t in top_level(s)? {
+        for t in self.scan.top_level(s)? {
             let Some(inner) = t.large else { continue };
             let n = self.seen.entry(inner).or_insert(0);
             *n += 1;
@@ -358,7 +367,7 @@ impl<'p> Splitter<'p> {
 
     /// `s`, split at its top-level `|`s and large groups, into `frag`, then `exit`.
     fn alternation(&mut self, frag: &mut Frag, s: &'p str, exit: Target) -> Option<Target> {
-        let tops = top_level(s)?;
+        let tops = self.scan.top_level(s)?;
         if tops.iter().all(|t| t.large.is_none()) {
             return self.leaf(frag, s, exit);
         }
@@ -395,7 +404,7 @@ impl<'p> Splitter<'p> {
         let mut k = items.len();
         while k > 0 {
             let item = &items[k - 1];
-            if let Some((m, body)) = folds(&items[..k - 1], item)? {
+            if let Some((m, body)) = folds(&self.scan, &items[..k - 1], item)? {
                 // X (S X)*: the loop goes X, then S X again or out.
                 let looped = frag.pair();
                 let x = self.emit(frag, &items[k - 1 - m..k - 1], looped)?;
@@ -436,6 +445,11 @@ impl<'p> Splitter<'p> {
     /// A piece with no large group to split at, into `frag`, then `exit`: parsed by
     /// regex-syntax, compiled here.
     fn leaf(&mut self, frag: &mut Frag, s: &str, exit: Target) -> Option<Target> {
+        if self.plain_literals {
+            if let Some(entry) = plain_literal(frag, s, exit) {
+                return Some(entry);
+            }
+        }
         let hir = syntax::parse_with(s, &self.config).ok()?;
         self.hir(frag, &hir, exit)
     }
@@ -480,15 +494,45 @@ impl<'p> Splitter<'p> {
     }
 }
 
+/// `s` as a chain of its bytes into `frag`, then `exit`, when it is plain text (characters
+/// without a special meaning, and escaped metacharacters): most leaves of a schema's regex
+/// are keys and punctuation, and regex-syntax's parse costs more than they do. `None`, and
+/// nothing added, when it is anything else. Only for case-sensitive parses without
+/// ignored whitespace, where a character stands for its UTF-8 bytes.
+fn plain_literal(frag: &mut Frag, s: &str, exit: Target) -> Option<Target> {
+    let special = |c: char| {
+        matches!(c, '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']')
+            || matches!(c, '{' | '}' | '^' | '$' | '\\')
+    };
+    let mut literal = [0u8; 64];
+    let mut len = 0;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        let c = match c {
+            '\\' => chars.next().filter(|&e| regex_syntax::is_meta_character(e))?,
+            c if special(c) => return None,
+            c => c,
+        };
+        let end = len + c.len_utf8();
+        c.encode_utf8(literal.get_mut(len..end)?);
+        len = end;
+    }
+    Some(literal[..len].iter().rev().fold(exit, |next, &b| frag.push(Part::Range(b, b, next))))
+}
+
 /// When `item` is a greedy `(?:…)*` whose inside ends with the last items of `before`
 /// (whole items, at least one): how many, and the items of the inside before them.
-fn folds<'p>(before: &[Item<'p>], item: &Item<'p>) -> Option<Option<(usize, Vec<Item<'p>>)>> {
+fn folds<'p>(
+    scan: &Scan<'p>,
+    before: &[Item<'p>],
+    item: &Item<'p>,
+) -> Option<Option<(usize, Vec<Item<'p>>)>> {
     let (Some(inner), Some(Quantifier { min: 0, max: None, greedy: true })) =
         (item.inner, &item.rep)
     else {
         return Some(None);
     };
-    let tops = top_level(inner)?;
+    let tops = scan.top_level(inner)?;
     if tops.iter().any(|t| t.bar) {
         return Some(None);
     }
@@ -568,31 +612,100 @@ struct Top<'p> {
     bar: bool,
 }
 
-/// The groups and `|`s at the top level of `s`, in order; `None` when the splitter does
-/// not model it (see [`matching_paren`]) or it is unbalanced.
-fn top_level(s: &str) -> Option<Vec<Top<'_>>> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'[' => i = skip_class(bytes, i)?,
-            b'(' => {
-                let close = matching_paren(bytes, i)?;
-                let large = (bytes[i + 1..].starts_with(b"?:") && close - i >= SMALL)
-                    .then(|| &s[i + 3..close]);
-                out.push(Top { open: i, close, large, bar: false });
-                i = close + 1;
+/// Where each group and class of a pattern ends, found in one pass: the splitter looks at
+/// each group's top level once per nesting level, and scanning each inside again there
+/// made deep patterns (an open object's key trie) quadratic.
+struct Scan<'p> {
+    pattern: &'p str,
+    /// For each `(`: the index of its `)` ([`FLAGS`] for a bare flag group such as `(?i)`,
+    /// which changes the rest of its enclosing group); for each `[`: the index just past
+    /// its class. Zero elsewhere.
+    ends: Vec<u32>,
+    /// The deepest nesting of groups and classes.
+    depth: usize,
+}
+
+/// See [`Scan::ends`].
+const FLAGS: u32 = u32::MAX;
+
+impl<'p> Scan<'p> {
+    /// `None` when the pattern is unbalanced or too long for the table (regex-syntax will
+    /// say what is wrong).
+    fn new(pattern: &'p str) -> Option<Scan<'p>> {
+        let bytes = pattern.as_bytes();
+        u32::try_from(bytes.len()).ok().filter(|&n| n < FLAGS)?;
+        let mut ends = vec![0u32; bytes.len()];
+        let mut open: Vec<usize> = Vec::new();
+        let mut depth = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' => i += 2,
+                b'[' => {
+                    let end = skip_class(bytes, i)?;
+                    ends[i] = end as u32;
+                    depth = depth.max(open.len() + 1);
+                    i = end;
+                }
+                b'(' => {
+                    open.push(i);
+                    depth = depth.max(open.len());
+                    i += 1;
+                }
+                b')' => {
+                    let at = open.pop()?;
+                    ends[at] = if is_bare_flags(&bytes[at..=i]) { FLAGS } else { i as u32 };
+                    i += 1;
+                }
+                _ => i += 1,
             }
-            b'|' => {
-                out.push(Top { open: i, close: i, large: None, bar: true });
-                i += 1;
-            }
-            _ => i += 1,
         }
+        open.is_empty().then_some(Scan { pattern, ends, depth })
     }
-    Some(out)
+
+    /// Where `s` (a slice of the scanned pattern) starts in it.
+    fn offset(&self, s: &str) -> usize {
+        let offset = s.as_ptr() as usize - self.pattern.as_ptr() as usize;
+        debug_assert!(offset + s.len() <= self.pattern.len(), "a slice of the pattern");
+        offset
+    }
+
+    /// The groups and `|`s at the top level of `s` (a slice of the pattern), in order;
+    /// `None` when the splitter does not model it (a bare flag group).
+    fn top_level(&self, s: &'p str) -> Option<Vec<Top<'p>>> {
+        let (bytes, base) = (s.as_bytes(), self.offset(s));
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' => i += 2,
+                b'[' => i = self.ends[base + i] as usize - base,
+                b'(' => {
+                    let end = self.ends[base + i];
+                    if end == FLAGS {
+                        return None;
+                    }
+                    let close = end as usize - base;
+                    let large = (bytes[i + 1..].starts_with(b"?:") && close - i >= SMALL)
+                        .then(|| &s[i + 3..close]);
+                    out.push(Top { open: i, close, large, bar: false });
+                    i = close + 1;
+                }
+                b'|' => {
+                    out.push(Top { open: i, close: i, large: None, bar: true });
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        Some(out)
+    }
+}
+
+/// Whether the group `(…)` is a bare flag group such as `(?i)`.
+fn is_bare_flags(group: &[u8]) -> bool {
+    group.starts_with(b"(?")
+        && group[2..group.len() - 1].iter().all(|b| b.is_ascii_alphabetic() || *b == b'-')
 }
 
 /// The index just past the class that opens at `open`, nested classes included.
@@ -609,38 +722,6 @@ fn skip_class(bytes: &[u8], open: usize) -> Option<usize> {
             b'\\' => i += 2,
             b'[' => i = skip_class(bytes, i)?,
             b']' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// The index of the `)` that closes the group opening at `open`; `None` for a bare flag
-/// group such as `(?i)`, which changes the rest of its enclosing group.
-fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
-    if bytes.get(open + 1) == Some(&b'?') {
-        let flags_end = bytes[open + 2..].iter().position(|b| matches!(b, b')' | b':' | b'<'))?;
-        if bytes[open + 2 + flags_end] == b')' {
-            return None;
-        }
-    }
-    let mut depth = 0usize;
-    let mut i = open;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'[' => i = skip_class(bytes, i)?,
-            b'(' => {
-                depth += 1;
-                i += 1;
-            }
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-                i += 1;
-            }
             _ => i += 1,
         }
     }
@@ -685,34 +766,6 @@ fn quantifier(bytes: &[u8], at: usize) -> Option<(Option<Quantifier>, usize)> {
         end += 1;
     }
     Some((Some(Quantifier { min, max, greedy }), end))
-}
-
-/// The deepest nesting of groups and classes in `pattern`; `None` when it is unbalanced
-/// (regex-syntax will say where).
-fn max_depth(pattern: &str) -> Option<usize> {
-    let bytes = pattern.as_bytes();
-    let (mut depth, mut max) = (0usize, 0usize);
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'[' => {
-                i = skip_class(bytes, i)?;
-                max = max.max(depth + 1);
-            }
-            b'(' => {
-                depth += 1;
-                max = max.max(depth);
-                i += 1;
-            }
-            b')' => {
-                depth = depth.checked_sub(1)?;
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    (depth == 0).then_some(max)
 }
 
 #[cfg(test)]
@@ -800,6 +853,33 @@ mod tests {
     }
 
     #[test]
+    fn plain_leaves_are_their_bytes_and_nothing_else() {
+        let group = format!("(?:{})", "x|y".repeat(2 * SMALL));
+        let long = "k".repeat(80);
+        for leaf in [r#"\{"key": "#, r"é日本\.\$\-\#", "a#b&c~d-e", r"\}\]", &long, "a\\db", "a.b"]
+        {
+            same_as_whole(&format!("{leaf}{group}{leaf}|{group}{leaf}"));
+        }
+        // Under case-insensitive parsing a letter is a class: regex-syntax parses it.
+        let insensitive = config().case_insensitive(true);
+        let pattern = format!("ab{group}");
+        let split = compile(&pattern, &insensitive, None).expect("split").unwrap();
+        let whole = thompson::Compiler::new()
+            .syntax(insensitive)
+            .configure(thompson::Config::new().which_captures(thompson::WhichCaptures::None))
+            .build(&pattern)
+            .unwrap();
+        assert!(same_language(&split, &whole));
+        let upper = "ABX";
+        let d = dfa(&split);
+        let mut state = d.start_state_forward(&Input::new("").anchored(Anchored::Yes)).unwrap();
+        for b in upper.bytes() {
+            state = d.next_state(state, b);
+        }
+        assert!(d.is_match_state(d.next_eoi_state(state)), "AB then X under (?i)");
+    }
+
+    #[test]
     fn lists_are_one_loop_over_one_copy() {
         // An any-value two levels deep, written as the schema compiler writes lists:
         // `X(, X)*` for array items and object members.
@@ -830,8 +910,7 @@ mod tests {
         let inner = &group[3..group.len() - 1];
         let cached = with_cache(|c| c.get(inner, config_key(&config()))).expect("cached");
         // Another pattern with the same group gets the very same fragment.
-        let mut splitter =
-            Splitter { config: config(), limit: usize::MAX, seen: FxHashMap::default() };
+        let mut splitter = Splitter::new(config(), usize::MAX, Scan::new(inner).unwrap());
         let again = splitter.shared(inner).unwrap();
         assert!(Arc::ptr_eq(&cached, &again));
     }

@@ -2960,11 +2960,54 @@ fn counted_chain(entries: &[(&str, bool)], sep: &str, lo: u64, hi: u64) -> (Lang
 }
 
 /// JSON string contents (raw characters only, no escapes) different from every name.
+///
+/// A trie of the names, each node an alternation of: the end (unless a name ends there), a
+/// character no name continues with and then anything, and each continuing character. The
+/// classes are written negated (`[^"\\\x00-\x1Fab]`, the same scalar values as the ranges
+/// they stand for): an open object's key carries one per trie node, and the short form
+/// keeps the regex, its parse and its compile small.
 fn not_in_names(names: &[&str]) -> String {
     #[derive(Default)]
     struct Trie {
         end: bool,
         kids: std::collections::BTreeMap<char, Trie>,
+    }
+    /// A raw string character: not a control character, a quote or a backslash.
+    const RAW: &str = r#"[^"\\\x00-\x1F]"#;
+    fn raw(c: char) -> bool {
+        c >= ' ' && c != '"' && c != '\\'
+    }
+    fn go(t: &Trie, out: &mut String) {
+        use std::fmt::Write as _;
+        let kids = t.kids.iter().filter(|(c, _)| raw(**c));
+        let alternatives = usize::from(!t.end) + 1 + kids.clone().count();
+        if alternatives > 1 {
+            out.push_str("(?:");
+        }
+        if !t.end {
+            out.push('|');
+        }
+        // A character no name continues with here, then any raw characters.
+        out.push_str(r#"[^"\\\x00-\x1F"#);
+        for c in t.kids.keys().filter(|c| raw(**c)) {
+            if c.is_ascii_alphanumeric() {
+                out.push(*c);
+            } else {
+                let _ = write!(out, "\\x{{{:X}}}", u32::from(*c));
+            }
+        }
+        out.push(']');
+        out.push_str(RAW);
+        out.push('*');
+        for (c, kid) in kids {
+            out.push('|');
+            let mut buf = [0; 4];
+            out.push_str(&re::lit(c.encode_utf8(&mut buf)));
+            go(kid, out);
+        }
+        if alternatives > 1 {
+            out.push(')');
+        }
     }
     let mut root = Trie::default();
     for n in names {
@@ -2974,32 +3017,34 @@ fn not_in_names(names: &[&str]) -> String {
         }
         t.end = true;
     }
-    let raw: ecma::Ranges = ecma::normalize(vec![(0x20, 0x21), (0x23, 0x5B), (0x5D, 0x10FFFF)]);
-    let raw_re = ecma::print_class(&raw);
-    fn go(t: &Trie, raw: &ecma::Ranges, raw_re: &str) -> String {
-        let mut parts: Vec<Lang> = Vec::new();
-        if !t.end {
-            parts.push(Some(String::new()));
-        }
-        let kids: ecma::Ranges = t.kids.keys().map(|c| (*c as u32, *c as u32)).collect();
-        let others = ecma::intersect(raw, &ecma::negate(&kids));
-        if !others.is_empty() {
-            parts.push(Some(format!("{}{raw_re}*", ecma::print_class(&others))));
-        }
-        for (c, k) in &t.kids {
-            if (*c as u32) < 0x20 || *c == '"' || *c == '\\' {
-                continue;
-            }
-            parts.push(Some(format!("{}{}", re::lit(&c.to_string()), go(k, raw, raw_re))));
-        }
-        re::alt(parts).unwrap_or_default()
-    }
-    go(&root, &raw, &raw_re)
+    let mut out = String::new();
+    go(&root, &mut out);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_not_in_names_are_every_other_raw_string() {
+        use regex_automata::{hybrid::regex::Regex, Input};
+        let names = ["a", "ab", "c-d", "é", "x\"y"];
+        let re = Regex::new(&format!("^(?:{})$", not_in_names(&names))).unwrap();
+        let mut cache = re.create_cache();
+        let mut matches = |s: &str| re.try_search(&mut cache, &Input::new(s)).unwrap().is_some();
+        for name in ["a", "ab", "c-d", "é"] {
+            assert!(!matches(name), "{name:?} is a declared name");
+        }
+        for other in
+            ["", "b", "abc", "aa", "c", "c-", "c-dd", "-", "ée", "e", "x", "\u{10FFFF}", "日本"]
+        {
+            assert!(matches(other), "{other:?} is no declared name");
+        }
+        for raw_only in ["\"", "a\\", "\n", "b\u{1F}"] {
+            assert!(!matches(raw_only), "{raw_only:?} is not raw string content");
+        }
+    }
 
     /// The chain as first written: one alternation per member, copying the chain.
     fn linear_chain_reference(entries: &[(&str, bool)], sep: &str) -> (Lang, bool) {
