@@ -450,8 +450,20 @@ impl<'p> Splitter<'p> {
                 return Some(entry);
             }
         }
+        // Leaves recur across schemas (key-trie nodes, numbers, formats): parsed once per
+        // process, like groups.
+        let config = config_key(&self.config);
+        if let Some(cached) = with_cache(|cache| cache.get(s, config)) {
+            return Some(frag.append(&cached, exit));
+        }
         let hir = syntax::parse_with(s, &self.config).ok()?;
-        self.hir(frag, &hir, exit)
+        let mut sub = Frag::default();
+        sub.entry = self.hir(&mut sub, &hir, EXIT)?;
+        let sub = Arc::new(sub);
+        if sub.parts.len() <= CACHED_FRAG_PARTS {
+            with_cache(|cache| cache.insert(s, config, sub.clone()));
+        }
+        Some(frag.append(&sub, exit))
     }
 
     /// The Thompson construction of `hir` into `frag`, then `exit`; returns its start.
