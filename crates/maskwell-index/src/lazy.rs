@@ -95,6 +95,16 @@ pub(crate) struct StringPart {
     pub(crate) mask: Box<[u32]>,
 }
 
+/// Sets a walk's scratch back to [`DEAD`]: entry by entry when few were touched.
+fn reset(next_by_token: &mut [u32], touched: &mut Vec<u32>, few: bool) {
+    if few {
+        touched.iter().for_each(|&t| next_by_token[t as usize] = DEAD);
+    } else {
+        next_by_token.fill(DEAD);
+    }
+    touched.clear();
+}
+
 impl Next {
     /// Drains a walk's scratch (`next_by_token[t]` for the `touched` tokens, [`DEAD`]
     /// elsewhere; both reset), adds `eos` (allowed, leading to [`FINISHED`]) and the string
@@ -143,34 +153,41 @@ impl Next {
         // A direct-mapped cache of state → index in front of the search of `states`.
         let mut seen = [(DEAD, 0u8); 64];
         let mut wide = false;
-        for (t, next) in next_by_token.iter().enumerate() {
-            if *next == DEAD {
-                continue;
+        let mut add = |t: usize, next: u32| {
+            if next == DEAD {
+                return;
             }
             mask[t >> 5] |= 1 << (t & 31);
             if wide {
-                continue;
+                return;
             }
             let slot = (next.wrapping_mul(0x9E37_79B9) >> 26) as usize;
-            if seen[slot].0 == *next {
+            if seen[slot].0 == next {
                 index[t] = seen[slot].1;
-                continue;
+                return;
             }
-            let i = match states.iter().position(|s| s == next) {
+            let i = match states.iter().position(|&s| s == next) {
                 Some(i) => i,
                 None if states.len() < 256 => {
-                    states.push(*next);
+                    states.push(next);
                     states.len() - 1
                 }
                 None => {
                     wide = true;
-                    continue;
+                    return;
                 }
             };
-            seen[slot] = (*next, i as u8);
+            seen[slot] = (next, i as u8);
             index[t] = i as u8;
+        };
+        // The touched tokens when they are few (any order will do), else the whole scratch
+        // in order; and the scratch reset the same way.
+        let few = touched.len() < width / 8;
+        if few {
+            touched.iter().for_each(|&t| add(t as usize, next_by_token[t as usize]));
+        } else {
+            next_by_token.iter().enumerate().for_each(|(t, &next)| add(t, next));
         }
-        touched.clear();
         scatter(&mut mask, eos);
         if !eos.is_empty() && !wide {
             if states.len() < 256 {
@@ -183,10 +200,10 @@ impl Next {
         if wide {
             // `next_by_token` holds DEAD, which is FINISHED, for the end-of-sequence tokens.
             let next: Box<[u32]> = next_by_token.to_vec().into();
-            next_by_token.fill(DEAD);
+            reset(next_by_token, touched, few);
             return Next::Wide { mask: mask.into(), next, tokens: OnceLock::new() };
         }
-        next_by_token.fill(DEAD);
+        reset(next_by_token, touched, few);
         Next::Dense {
             mask: mask.into(),
             index: index.into(),
