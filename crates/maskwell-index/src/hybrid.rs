@@ -67,9 +67,43 @@ pub(crate) struct Hybrid {
     max_states: usize,
     /// Per byte class: one of its bytes, and all of them.
     classes: Vec<(u8, ByteSet)>,
+    /// Tokens in the vocabulary (the walk's scratch has one entry per token).
+    width: usize,
     /// The classes split by what the string template's decoder does with them
     /// ([`strings::joint_classes`]).
     string_classes: Vec<(u8, ByteSet)>,
+}
+
+/// A walk's per-token next states, [`DEAD`] between walks, taken from a process-wide pool
+/// for the walk's length: kept by each index, it cost every lazy build a fill of 4 bytes
+/// per token (512 KiB for Llama-3) and every index that much memory for its lifetime.
+struct Scratch(Vec<u32>);
+
+/// Scratch buffers not in use (every entry [`DEAD`]), at most [`POOLED`].
+static SCRATCH: Mutex<Vec<Vec<u32>>> = Mutex::new(Vec::new());
+const POOLED: usize = 16;
+
+impl Scratch {
+    fn take(width: usize) -> Scratch {
+        let mut pool = SCRATCH.lock().unwrap_or_else(PoisonError::into_inner);
+        match pool.iter().rposition(|buf| buf.len() == width) {
+            Some(i) => Scratch(pool.swap_remove(i)),
+            None => Scratch(vec![DEAD; width]),
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // A walk that panicked may have left entries set: that buffer is not reused.
+        if std::thread::panicking() {
+            return;
+        }
+        let mut pool = SCRATCH.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < POOLED {
+            pool.push(std::mem::take(&mut self.0));
+        }
+    }
 }
 
 /// Everything a walk mutates, behind one lock taken only to walk a new state.
@@ -81,7 +115,6 @@ struct Inner {
     sids: Vec<LazyStateID>,
     /// The DFA state at each trie depth along the current path.
     stack: Vec<LazyStateID>,
-    next_by_token: Vec<u32>,
     touched: Vec<u32>,
     /// Per trie depth, the last state a token there led to and its dense id: tokens at one
     /// depth mostly lead to one state (inside a bounded string, the state for that many more
@@ -186,6 +219,10 @@ impl Walk<'_> {
         let main = code_table(strings, |c| strings::at_in(&ids, template.repeats(), c));
         let mut mask = vec![0u32; width.div_ceil(32)];
         strings.mask_into(&mut mask, template.ascii(), |c| main[c] != DEAD);
+        if *template.dead_chars() != ByteSet::default() {
+            let avoiding = strings.avoiding(trie, template.dead_chars());
+            mask.iter_mut().zip(avoiding.iter()).for_each(|(m, a)| *m &= a);
+        }
         strings.clear_first(&mut mask, template.exceptions());
         let mut tables = vec![main];
         let mut table_of = Box::new([0u8; 256]);
@@ -202,7 +239,7 @@ impl Walk<'_> {
                         &self.hybrid.string_classes,
                         strings,
                     )?
-                    .filter(Template::is_live)
+                    .filter(|sub| sub.is_live() && *sub.dead_chars() == ByteSet::default())
                     .map(|sub| (after, sub)),
                     None => continue,
                 },
@@ -412,7 +449,6 @@ impl Hybrid {
             ids: HashMap::from_iter([(start, 0)]),
             sids: vec![start],
             stack: vec![start; trie.max_depth() + 1],
-            next_by_token: vec![DEAD; width],
             touched: Vec::new(),
             memo: vec![None; trie.max_depth() + 1],
             traps: HashMap::default(),
@@ -424,6 +460,7 @@ impl Hybrid {
             max_states: config.get_max_dfa_states(),
             string_classes: strings::joint_classes(&classes),
             classes,
+            width,
         }))
     }
 
@@ -444,7 +481,6 @@ impl Hybrid {
             + inner.cache.memory_usage()
             + inner.sids.capacity() * 4
             + inner.ids.capacity() * 12
-            + inner.next_by_token.capacity() * 4
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -464,8 +500,9 @@ impl Hybrid {
         finish: impl FnOnce(&mut [u32], &mut Vec<u32>, bool, Option<StringPart>) -> R,
     ) -> Result<Walked<R>, WalkError> {
         let mut guard = self.lock();
-        let Inner { cache, ids, sids, stack, next_by_token, touched, memo, traps, equivalent } =
-            &mut *guard;
+        let Inner { cache, ids, sids, stack, touched, memo, traps, equivalent } = &mut *guard;
+        let mut scratch = Scratch::take(self.width);
+        let next_by_token = &mut scratch.0[..];
         let Some(&sid) = sids.get(state as usize) else {
             panic!("state {state} is not a state of this index ({} states)", sids.len())
         };

@@ -17,7 +17,7 @@
 //! disagreement is allowed at the first byte (an open object's key: keys that start like a
 //! declared property name go their own way): those first bytes are walked.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::trie::{ByteSet, TokenTrie};
 
@@ -134,7 +134,12 @@ pub(crate) struct StringTokens {
     /// that no character has (`"`, `\\`, a control byte, ...): a trie each, so that a
     /// state with a template walks only those whose byte it can take after characters.
     rest: Vec<(u8, TokenTrie)>,
+    /// Masks of [`StringTokens::avoiding`], most recently used last.
+    avoiding: Mutex<Vec<(ByteSet, Arc<[u32]>)>>,
 }
+
+/// Masks of [`StringTokens::avoiding`] kept per vocabulary.
+const AVOIDING_KEPT: usize = 32;
 
 impl StringTokens {
     /// Classifies the tokens of `trie` (ids below `width`), one pass in preorder.
@@ -283,7 +288,45 @@ impl StringTokens {
             code_start: code_start.into(),
             by_code: by_code.into(),
             started: started.into_iter().map(Vec::into_boxed_slice).collect(),
+            avoiding: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The mask of the tokens of `trie` none of whose bytes past the first is in `dead`:
+    /// what a template whose characters `dead` die after the first one allows at most.
+    /// Kept per set: every position of a counted `pattern` class asks for the same one.
+    pub(crate) fn avoiding(&self, trie: &TokenTrie, dead: &ByteSet) -> Arc<[u32]> {
+        let lock = || self.avoiding.lock().unwrap_or_else(PoisonError::into_inner);
+        {
+            let mut kept = lock();
+            if let Some(i) = kept.iter().position(|(d, _)| d == dead) {
+                let entry = kept.remove(i);
+                let mask = entry.1.clone();
+                kept.push(entry);
+                return mask;
+            }
+        }
+        let mut mask = vec![0u32; self.codes.len().div_ceil(32)];
+        // Preorder, skipping the subtree below a dead byte past the first.
+        let mut node = 0;
+        while node < trie.len() {
+            let depth = trie.depth(node);
+            if depth >= 1 && dead.contains(trie.byte(node)) {
+                node = trie.subtree_end(node);
+                continue;
+            }
+            for &t in trie.tokens_at(node) {
+                mask[t as usize >> 5] |= 1 << (t & 31);
+            }
+            node += 1;
+        }
+        let mask: Arc<[u32]> = mask.into();
+        let mut kept = lock();
+        if kept.len() >= AVOIDING_KEPT {
+            kept.remove(0);
+        }
+        kept.push((*dead, mask.clone()));
+        mask
     }
 
     /// Codes in use: every code of a string token is below this.
@@ -475,6 +518,10 @@ pub(crate) struct Template<S> {
     /// leads only if it is ASCII (the decoder's model lets a dead multi-byte path reach a
     /// live count of characters).
     ascii: bool,
+    /// ASCII characters that die after the first character while others go on (a
+    /// `pattern` class such as `[0-9a-z_-]{1,255}`): only tokens without them past their
+    /// first byte can be allowed by the template.
+    dead_chars: ByteSet,
 }
 
 /// One layer of a template: per decoder state, its slot.
@@ -523,6 +570,11 @@ impl<S: Copy + Eq> Template<S> {
     /// Whether only ASCII tokens can be allowed by the template.
     pub(crate) fn ascii(&self) -> bool {
         self.ascii
+    }
+
+    /// ASCII characters that die after the first character (see [`StringTokens::avoiding`]).
+    pub(crate) fn dead_chars(&self) -> &ByteSet {
+        &self.dead_chars
     }
 
     /// First bytes whose subtrees must be walked.
@@ -588,8 +640,9 @@ pub(crate) fn explore<M: Transitions>(
     let mut exceptions = ByteSet::default();
     let mut ascii = false;
 
-    // The first byte: a character goes where most first characters go (by bytes); one
-    // that goes elsewhere, and any other first byte that disagrees, is an exception.
+    // The first byte: a character goes where most first characters that live go (by
+    // bytes); one that goes elsewhere, and any other first byte that disagrees, is an
+    // exception.
     let root_follow = strings.follow(0, BOUNDARY);
     let mut targets: Vec<(Slot<M::State>, u32)> = Vec::new();
     let mut firsts: Vec<(usize, Slot<M::State>)> = Vec::new();
@@ -606,7 +659,11 @@ pub(crate) fn explore<M: Transitions>(
         }
         firsts.push((i, target));
     }
-    let consensus = targets.iter().max_by_key(|(_, n)| *n).map_or(Slot::Dead, |(t, _)| *t);
+    // Live targets first: a `pattern` class may have fewer characters than those it kills.
+    let consensus = targets
+        .iter()
+        .max_by_key(|(t, n)| (matches!(t, Slot::At(_)), *n))
+        .map_or(Slot::Dead, |(t, _)| *t);
     table[1][BOUNDARY as usize] = consensus;
     for (i, target) in firsts {
         let (rep, members) = &classes[i];
@@ -620,8 +677,12 @@ pub(crate) fn explore<M: Transitions>(
         }
     }
 
+    // ASCII characters that die after the first while others go on, and those that go on:
+    // no character may be in both (in any two layers whose next one lives).
+    let (mut dead_chars, mut live_chars) = (ByteSet::default(), ByteSet::default());
     let mut k = 0;
     loop {
+        let (mut dead_here, mut live_here) = (ByteSet::default(), ByteSet::default());
         for &u in &ORDER {
             if k == 0 && u == BOUNDARY {
                 continue;
@@ -641,7 +702,16 @@ pub(crate) fn explore<M: Transitions>(
                 };
                 let agrees = match step(u, *rep) {
                     Step::Dead => target == Slot::Dead,
-                    Step::Char => settle(machine, &mut table[k + 1][BOUNDARY as usize], target)?,
+                    Step::Char if u == BOUNDARY && k >= 1 && target == Slot::Dead => {
+                        dead_here.union(members);
+                        true
+                    }
+                    Step::Char => {
+                        if u == BOUNDARY {
+                            live_here.union(members);
+                        }
+                        settle(machine, &mut table[k + 1][BOUNDARY as usize], target)?
+                    }
                     Step::Partial(p) => settle(machine, &mut table[k][p as usize], target)?,
                 };
                 if !agrees && here == Slot::Dead && u != BOUNDARY {
@@ -649,6 +719,22 @@ pub(crate) fn explore<M: Transitions>(
                     // fine if every multi-byte character dies (checked at the end).
                     ascii = true;
                 } else if !agrees {
+                    return Ok(None);
+                }
+            }
+        }
+        if k >= 1 && table[k][BOUNDARY as usize] != Slot::Unset {
+            let next = &mut table[k + 1][BOUNDARY as usize];
+            if matches!(next, Slot::At(_)) {
+                // Some characters go on: one that dies here must die wherever it is read.
+                dead_chars.union(&dead_here);
+                live_chars.union(&live_here);
+                if dead_chars.intersects(&live_chars) {
+                    return Ok(None);
+                }
+            } else if dead_here != ByteSet::default() {
+                // Every ASCII character dies here (the end of a counted string).
+                if !settle(machine, next, Slot::Dead)? {
                     return Ok(None);
                 }
             }
@@ -674,7 +760,7 @@ pub(crate) fn explore<M: Transitions>(
             if ascii && partial_lives {
                 return Ok(None);
             }
-            return Ok(Some(Template { layers: table, repeats, exceptions, ascii }));
+            return Ok(Some(Template { layers: table, repeats, exceptions, ascii, dead_chars }));
         }
         k += 1;
         table.push([Slot::Unset; UTF8_STATES]);

@@ -138,6 +138,8 @@ fn lazy_answers_as_eager_for_each_small_token() {
         format!("\"{CHAR}{{2}}\""),
         format!("\"{CHAR}{{0,3}}\", \"{CHAR}*\""),
         r#""[\x20\x21\x23-\x5B\x5D-\x7E]{1,2}""#.to_owned(),
+        r#""[a ][ab]{0,2}""#.to_owned(),
+        r#""[^a"\\\x00-\x1F]{0,3}""#.to_owned(),
     ];
     let pieces: Vec<&[u8]> = PIECES.to_vec();
     let mut tokens: Vec<Vec<u8>> = pieces.iter().map(|p| p.to_vec()).collect();
@@ -186,6 +188,12 @@ fn string_regex() -> impl Strategy<Value = String> {
         Just(r#""[\x20\x21\x23-\x5B\x5D-\x7E]*""#.to_owned()),
         (0u8..5).prop_map(|n| format!(r#""[\x20\x21\x23-\x5B\x5D-\x7E]{{0,{n}}}""#)),
         Just(r#""[\x20\x21\x23-\x5B\x5D-\x7E\x{E9}]*""#.to_owned()),
+        // `pattern` classes: characters that die past the first one while others go on,
+        // one that lives only first, and a class with longer characters.
+        (0u8..4).prop_map(|n| format!(r#""[ab]{{1,{}}}""#, n + 1)),
+        Just(r#""[a ][ab]{0,2}""#.to_owned()),
+        Just(r#""[^a"\\\x00-\x1F]{0,3}""#.to_owned()),
+        Just(r#""[ab]*""#.to_owned()),
         // A string that loops on every character but one, which leads elsewhere.
         Just(r#""(?:[^"\\\x00-\x1Fb]|b[a ])*""#.to_owned()),
         // Bytes no character has, where a character could be: the template must give up.
