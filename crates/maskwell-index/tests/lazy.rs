@@ -140,6 +140,7 @@ fn lazy_answers_as_eager_for_each_small_token() {
         r#""[\x20\x21\x23-\x5B\x5D-\x7E]{1,2}""#.to_owned(),
         r#""[a ][ab]{0,2}""#.to_owned(),
         r#""[^a"\\\x00-\x1F]{0,3}""#.to_owned(),
+        format!("\"{CHAR}*a {CHAR}*\""),
     ];
     let pieces: Vec<&[u8]> = PIECES.to_vec();
     let mut tokens: Vec<Vec<u8>> = pieces.iter().map(|p| p.to_vec()).collect();
@@ -194,6 +195,10 @@ fn string_regex() -> impl Strategy<Value = String> {
         Just(r#""[a ][ab]{0,2}""#.to_owned()),
         Just(r#""[^a"\\\x00-\x1F]{0,3}""#.to_owned()),
         Just(r#""[ab]*""#.to_owned()),
+        // Patterns searched inside the string: some characters go their own way.
+        Just(format!("\"{CHAR}*a {CHAR}*\"")),
+        Just(format!("\"{CHAR}{{0,3}}é{CHAR}{{0,2}}\"")),
+        Just(r#""[ab ]{0,2}b[a ]{0,3}""#.to_owned()),
         // A string that loops on every character but one, which leads elsewhere.
         Just(r#""(?:[^"\\\x00-\x1Fb]|b[a ])*""#.to_owned()),
         // Bytes no character has, where a character could be: the template must give up.
