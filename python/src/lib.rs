@@ -11,12 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3::prelude::*;
 
-/// mimalloc rather than the system allocator for everything this module allocates: over
-/// thousands of compiles in one process glibc's malloc fragments and every compile gets
-/// slower (see the `maskwell` binary).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod buffers;
 mod errors;
 mod guide;
