@@ -112,6 +112,11 @@ impl Frag {
         (self.parts.len() - 1) as Target
     }
 
+    /// A chain reading `bytes`, then `exit`; returns where it starts.
+    fn literal(&mut self, bytes: &[u8], exit: Target) -> Target {
+        bytes.iter().rev().fold(exit, |next, &b| self.push(Part::Range(b, b, next)))
+    }
+
     /// A union of `targets`, in order of preference.
     fn union(&mut self, targets: &[Target]) -> Target {
         let start = self.edges.len() as u32;
@@ -353,14 +358,13 @@ impl<'p> Splitter<'p> {
     /// A large group's inside `s` into `frag`, then `exit`: a copy of its fragment when it
     /// is cached or repeated, else compiled in place.
     fn group(&mut self, frag: &mut Frag, s: &'p str, exit: Target) -> Option<Target> {
-        let cached = with_cache(|cache| cache.get(s, config_key(&self.config)));
-        let repeated = self.seen.get(s).is_some_and(|&n| n > 1);
-        match cached {
+        let shared = if self.seen.get(s).is_some_and(|&n| n > 1) {
+            Some(self.shared(s)?)
+        } else {
+            with_cache(|cache| cache.get(s, config_key(&self.config)))
+        };
+        match shared {
             Some(shared) => Some(frag.append(&shared, exit)),
-            None if repeated => {
-                let shared = self.shared(s)?;
-                Some(frag.append(&shared, exit))
-            }
             None => self.alternation(frag, s, exit),
         }
     }
@@ -473,9 +477,7 @@ impl<'p> Splitter<'p> {
         }
         Some(match hir.kind() {
             HirKind::Empty => exit,
-            HirKind::Literal(literal) => {
-                literal.0.iter().rev().fold(exit, |next, &b| frag.push(Part::Range(b, b, next)))
-            }
+            HirKind::Literal(literal) => frag.literal(&literal.0, exit),
             HirKind::Class(Class::Bytes(class)) => {
                 let ranges: Vec<_> =
                     class.ranges().iter().map(|r| (r.start(), r.end(), exit)).collect();
@@ -529,7 +531,7 @@ fn plain_literal(frag: &mut Frag, s: &str, exit: Target) -> Option<Target> {
         c.encode_utf8(literal.get_mut(len..end)?);
         len = end;
     }
-    Some(literal[..len].iter().rev().fold(exit, |next, &b| frag.push(Part::Range(b, b, next))))
+    Some(frag.literal(&literal[..len], exit))
 }
 
 /// When `item` is a greedy `(?:…)*` whose inside ends with the last items of `before`
@@ -794,8 +796,12 @@ mod tests {
 
     /// regex-automata's own NFA for the whole pattern.
     fn whole(p: &str) -> NFA {
+        whole_under(p, config())
+    }
+
+    fn whole_under(p: &str, config: syntax::Config) -> NFA {
         thompson::Compiler::new()
-            .syntax(config())
+            .syntax(config)
             .configure(thompson::Config::new().which_captures(thompson::WhichCaptures::None))
             .build(p)
             .unwrap()
@@ -876,12 +882,7 @@ mod tests {
         let insensitive = config().case_insensitive(true);
         let pattern = format!("ab{group}");
         let split = compile(&pattern, &insensitive, None).expect("split").unwrap();
-        let whole = thompson::Compiler::new()
-            .syntax(insensitive)
-            .configure(thompson::Config::new().which_captures(thompson::WhichCaptures::None))
-            .build(&pattern)
-            .unwrap();
-        assert!(same_language(&split, &whole));
+        assert!(same_language(&split, &whole_under(&pattern, insensitive)));
         let upper = "ABX";
         let d = dfa(&split);
         let mut state = d.start_state_forward(&Input::new("").anchored(Anchored::Yes)).unwrap();

@@ -35,7 +35,7 @@ use regex_automata::{
 use crate::{
     automaton::DEAD,
     index::MAX_FORCED_BYTES,
-    lazy::StringPart,
+    lazy::{self, StringPart},
     strings::{self, step, Step, StringTokens, Template, Transitions, BOUNDARY},
     trie::{ByteSet, TokenTrie},
     Config, Error,
@@ -552,10 +552,7 @@ impl Hybrid {
             }),
             Err(e) => {
                 // Reset the scratch, so the next walk starts clean.
-                for &t in touched.iter() {
-                    next_by_token[t as usize] = DEAD;
-                }
-                touched.clear();
+                lazy::reset(next_by_token, touched, true);
                 Err(e)
             }
         }

@@ -96,7 +96,7 @@ pub(crate) struct StringPart {
 }
 
 /// Sets a walk's scratch back to [`DEAD`]: entry by entry when few were touched.
-fn reset(next_by_token: &mut [u32], touched: &mut Vec<u32>, few: bool) {
+pub(crate) fn reset(next_by_token: &mut [u32], touched: &mut Vec<u32>, few: bool) {
     if few {
         touched.iter().for_each(|&t| next_by_token[t as usize] = DEAD);
     } else {

@@ -2972,15 +2972,12 @@ fn not_in_names(names: &[&str]) -> String {
         end: bool,
         kids: std::collections::BTreeMap<char, Trie>,
     }
-    /// A raw string character: not a control character, a quote or a backslash.
-    const RAW: &str = r#"[^"\\\x00-\x1F]"#;
-    fn raw(c: char) -> bool {
-        c >= ' ' && c != '"' && c != '\\'
-    }
+    /// What a raw string character is not: a quote, a backslash or a control character.
+    const NOT_RAW: &str = r#""\\\x00-\x1F"#;
     fn go(t: &Trie, out: &mut String) {
-        use std::fmt::Write as _;
-        let kids = t.kids.iter().filter(|(c, _)| raw(**c));
-        let alternatives = usize::from(!t.end) + 1 + kids.clone().count();
+        let kids: Vec<(&char, &Trie)> =
+            t.kids.iter().filter(|(&c, _)| c >= ' ' && c != '"' && c != '\\').collect();
+        let alternatives = usize::from(!t.end) + 1 + kids.len();
         if alternatives > 1 {
             out.push_str("(?:");
         }
@@ -2988,18 +2985,15 @@ fn not_in_names(names: &[&str]) -> String {
             out.push('|');
         }
         // A character no name continues with here, then any raw characters.
-        out.push_str(r#"[^"\\\x00-\x1F"#);
-        for c in t.kids.keys().filter(|c| raw(**c)) {
-            if c.is_ascii_alphanumeric() {
-                out.push(*c);
-            } else {
-                let _ = write!(out, "\\x{{{:X}}}", u32::from(*c));
-            }
+        out.push_str("[^");
+        out.push_str(NOT_RAW);
+        for (&c, _) in &kids {
+            out.push_str(&ecma::class_char(u32::from(c)));
         }
-        out.push(']');
-        out.push_str(RAW);
-        out.push('*');
-        for (c, kid) in kids {
+        out.push_str("][^");
+        out.push_str(NOT_RAW);
+        out.push_str("]*");
+        for (&c, kid) in kids {
             out.push('|');
             let mut buf = [0; 4];
             out.push_str(&re::lit(c.encode_utf8(&mut buf)));

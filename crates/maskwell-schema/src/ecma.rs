@@ -627,7 +627,7 @@ pub(crate) fn json_char_class(r: &Ranges) -> Lang {
     re::alt(parts)
 }
 
-fn class_char(c: u32) -> String {
+pub(crate) fn class_char(c: u32) -> String {
     match char::from_u32(c) {
         Some(ch) if ch.is_ascii_alphanumeric() => ch.to_string(),
         _ => format!("\\x{{{c:X}}}"),
