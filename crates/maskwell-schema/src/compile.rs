@@ -272,7 +272,19 @@ pub(crate) struct Ctx<'c, 'r> {
     any_cache: HashMap<(usize, usize), String>,
     /// Disjointness of string languages, for `oneOf`.
     overlaps: crate::overlap::Overlaps,
+    /// `pattern`s as regexes over the decoded value, for `oneOf` (a recursive schema asks
+    /// about the same branches at every level of its unrolling): `None` when a pattern
+    /// does not translate.
+    value_regexes: HashMap<String, Option<String>>,
+    /// Which pairs of `oneOf` branches are proven disjoint, keyed by the `$ref` they are
+    /// resolved under and the two branches (as JSON): a recursive schema's `oneOf` is
+    /// compiled again at every level of its unrolling.
+    disjoint_pairs: HashMap<PairKey, bool>,
 }
+
+/// A `oneOf` pair as [`Ctx`] caches its disjointness: the `$ref` it is resolved under
+/// (document and pointer) and the two branches as JSON.
+type PairKey = (Option<(usize, String)>, String, String);
 
 impl<'c, 'r> Ctx<'c, 'r> {
     pub(crate) fn new(cfg: &'c Config, root: &Value, rec_depth: usize) -> Ctx<'c, 'c>
@@ -293,6 +305,8 @@ impl<'c, 'r> Ctx<'c, 'r> {
             alternatives: 0,
             any_cache: HashMap::new(),
             overlaps: crate::overlap::Overlaps::default(),
+            value_regexes: HashMap::new(),
+            disjoint_pairs: HashMap::new(),
         }
     }
 
@@ -335,6 +349,17 @@ impl<'c, 'r> Ctx<'c, 'r> {
         let max = self.cfg.get_max_regex_len();
         if s.len() > max {
             return Err(Error::limit(ptr, "max_regex_len", max, s.len()));
+        }
+        Ok(())
+    }
+
+    /// [`Ctx::check_len`] for parts not joined yet, `len` bytes together, each of which the
+    /// result at `ptr` will hold: past the limit, the attempt fails before the rest is
+    /// compiled and concatenated (the error then gives the length so far).
+    fn check_sum(&self, len: usize, ptr: &str) -> Result<(), Error> {
+        let max = self.cfg.get_max_regex_len();
+        if len > max {
+            return Err(Error::limit(ptr, "max_regex_len", max, len));
         }
         Ok(())
     }
@@ -986,12 +1011,24 @@ impl<'c, 'r> Ctx<'c, 'r> {
             // branch becomes a union of narrowed alternatives).
             let orig = maps.clone();
             let mut alts: Vec<Vec<Obj>> = maps.drain(..).map(|m| vec![m]).collect();
+            let under = self.ref_stack.last().map(|l| (l.doc, l.ptr.clone()));
+            let json: Vec<String> =
+                orig.iter().map(|m| serde_json::to_string(m).unwrap_or_default()).collect();
             for i in 0..orig.len() {
                 for j in (i + 1)..orig.len() {
                     if is_false_obj(&orig[i]) || is_false_obj(&orig[j]) {
                         continue;
                     }
-                    if self.disjoint(&orig[i], &orig[j]) {
+                    let key = (under.clone(), json[i].clone(), json[j].clone());
+                    let disjoint = match self.disjoint_pairs.get(&key) {
+                        Some(&known) => known,
+                        None => {
+                            let known = self.disjoint(&orig[i], &orig[j]);
+                            self.disjoint_pairs.insert(key, known);
+                            known
+                        }
+                    };
+                    if disjoint {
                         continue;
                     }
                     let ri: Option<Vec<Obj>> =
@@ -1025,13 +1062,21 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 }
             }
             let mut out = Vec::new();
+            // Every distinct branch is in the union: past `max_regex_len` together, fail at
+            // once.
+            let mut len = 0;
             for (i, branch) in alts.into_iter().enumerate() {
                 let p = format!("{ptr}/oneOf/{i}");
                 if branch.len() > 1 {
                     self.count_alternatives(branch.len(), &p)?;
                 }
                 for mm in branch {
-                    out.push(self.map(mm, &p, depth)?);
+                    let lang = self.map(mm, &p, depth)?;
+                    if !out.contains(&lang) {
+                        len += lang.as_ref().map_or(0, String::len);
+                        self.check_sum(len, ptr)?;
+                    }
+                    out.push(lang);
                 }
             }
             Ok(re::alt(out))
@@ -1472,7 +1517,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
             // Only strings in common: their languages may still be disjoint.
             let mut regexes = Vec::new();
             for m in [a, b] {
-                match string_regexes(m) {
+                match string_regexes(m, &mut self.value_regexes) {
                     Some(r) => regexes.extend(r),
                     None => return false,
                 }
@@ -2486,6 +2531,11 @@ impl<'c, 'r> Ctx<'c, 'r> {
         }
         let mut entries: Vec<Entry> = Vec::new();
         let colon = self.ws.colon();
+        // Without a member count to meet, every entry is in the object's regex: once their
+        // lengths add up past `max_regex_len`, the object is too long whatever follows, and
+        // the attempt fails before compiling (and concatenating) the rest.
+        let every_entry_kept = max_props.is_none() && min_props == 0;
+        let mut entries_len = 0usize;
         for (name, schema) in &names {
             let is_req = required.contains(name);
             let mut parts = Vec::new();
@@ -2519,10 +2569,14 @@ impl<'c, 'r> Ctx<'c, 'r> {
             let p = ptr_join(&format!("{ptr}/properties"), name);
             let v = if allowed { self.value(&all_of(parts), &p, depth + 1)? } else { None };
             match v {
-                Some(v) => entries.push(Entry {
-                    re: format!("{}{colon}{v}", re::lit(&python_string(name))),
-                    required: is_req,
-                }),
+                Some(v) => {
+                    let re = format!("{}{colon}{v}", re::lit(&python_string(name)));
+                    entries_len += re.len();
+                    if every_entry_kept {
+                        self.check_sum(entries_len, ptr)?;
+                    }
+                    entries.push(Entry { re, required: is_req });
+                }
                 None => {
                     if is_req {
                         return Ok(None);
@@ -2817,7 +2871,7 @@ fn merge_arrays(a: &mut Obj, b: &Obj) {
 /// formats and exclusions are left out, so the language is over-approximated, which is
 /// what a disjointness proof may use. `None`
 /// when a pattern does not parse.
-fn string_regexes(m: &Obj) -> Option<Vec<String>> {
+fn string_regexes(m: &Obj, cache: &mut HashMap<String, Option<String>>) -> Option<Vec<String>> {
     const MAX_COUNTED: u64 = 128;
     let mut out = Vec::new();
     let patterns = m
@@ -2825,8 +2879,16 @@ fn string_regexes(m: &Obj) -> Option<Vec<String>> {
         .into_iter()
         .chain(m.get("$patterns").and_then(Value::as_array).into_iter().flatten());
     for p in patterns {
-        let node = ecma::parse_wide(p.as_str()?).ok()?;
-        out.push(ecma::to_value_regex(&node).ok()?);
+        let p = p.as_str()?;
+        let regex = match cache.get(p) {
+            Some(regex) => regex.clone(),
+            None => {
+                let regex = ecma::parse_wide(p).ok().and_then(|n| ecma::to_value_regex(&n).ok());
+                cache.insert(p.to_owned(), regex.clone());
+                regex
+            }
+        };
+        out.push(regex?);
     }
     let min = m.get("minLength").and_then(as_u64).unwrap_or(0);
     let max = m.get("maxLength").and_then(as_u64);

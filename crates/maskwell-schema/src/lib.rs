@@ -158,8 +158,22 @@ impl Compiler {
             } else {
                 &self.config
             };
+            let attempt = tracing::debug_span!(
+                "attempt",
+                recursion_depth = depth,
+                closed = closed.is_some(),
+                regex_len = tracing::field::Empty
+            );
+            let _attempt = attempt.enter();
             let mut ctx = compile::Ctx::new(config, schema, depth);
             let result = ctx.compile_root();
+            match &result {
+                Ok(regex) => attempt.record("regex_len", regex.len()),
+                Err(e) => {
+                    tracing::debug!(error = %e, "attempt failed");
+                    &attempt
+                }
+            };
             if let Some(open_error) = &closed {
                 ctx.warnings.insert(
                     0,

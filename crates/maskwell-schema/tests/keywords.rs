@@ -441,6 +441,32 @@ fn pathological_schemas_hit_a_limit() {
     assert!(format!("{:?}", c.warnings()[0]).contains("max_repeat"), "{:?}", c.warnings());
 }
 
+/// An object or `oneOf` whose parts already add up past `max_regex_len` fails there,
+/// before the parts after them are compiled: an attempt that cannot succeed costs what the
+/// limit allows, not the whole oversized regex (a recursive schema can make one of
+/// megabytes before it is retried closed or less deeply unrolled).
+#[test]
+fn oversized_parts_fail_before_the_rest_is_compiled() {
+    let cfg = Config::new().max_regex_len(5_000);
+    let long = |p: &str| json!({"enum": (0..400).map(|i| format!("{p}{i}")).collect::<Vec<_>>()});
+    // The last member's pattern is invalid: compiled, it would be the error.
+    let bad = json!({"type": "string", "pattern": "(unclosed"});
+    let object = json!({"type": "object", "additionalProperties": false,
+        "properties": {"a": long("a"), "b": long("b"), "c": bad.clone()}});
+    let one_of = json!({"oneOf": [long("a"), {"type": "integer"}, long("b"),
+        {"type": "array", "items": bad}]});
+    for (name, schema, at) in [("object", object, ""), ("oneOf", one_of, "")] {
+        let e = Compiler::new().configure(cfg.clone()).compile(&schema).unwrap_err();
+        assert!(e.to_string().contains("max_regex_len"), "{name}: {e}");
+        assert_eq!(e.pointer(), at, "{name}: {e}");
+    }
+    // Alone, each part fits, and the invalid pattern is what fails.
+    let fits = json!({"type": "object", "additionalProperties": false,
+        "properties": {"a": long("a"), "c": {"type": "string", "pattern": "(unclosed"}}});
+    let e = Compiler::new().configure(cfg).compile(&fits).unwrap_err();
+    assert!(e.to_string().contains("unclosed"), "{e}");
+}
+
 #[test]
 fn empty_length_ranges_match_nothing() {
     fails(json!({"type": "string", "minLength": 1, "maxLength": 0}), "unsatisfiable");
