@@ -171,7 +171,7 @@ impl Walk<'_> {
                 node = trie.subtree_end(node);
                 continue;
             };
-            if next == self.sid && trie.bytes_below(node).is_subset(&self.loops) {
+            if next == self.sid && trie.loops_below(node, &self.loops) {
                 // Every byte below loops back to the state: so does every token below.
                 for &token in trie.tokens_in_subtree(node) {
                     self.next_by_token[token as usize] = self.state;
@@ -220,7 +220,13 @@ impl Walk<'_> {
         let mut mask = vec![0u32; width.div_ceil(32)];
         strings.mask_into(&mut mask, template.ascii(), |c| main[c] != DEAD);
         if *template.dead_chars() != ByteSet::default() {
-            let avoiding = strings.avoiding(trie, template.dead_chars());
+            // Where only ASCII tokens can be allowed, tokens with other bytes need no look:
+            // the walk for the mask then stays out of the multi-byte part of the trie.
+            let mut dead = *template.dead_chars();
+            if template.ascii() {
+                dead.union(&ByteSet::NON_ASCII);
+            }
+            let avoiding = strings.avoiding(trie, &dead);
             mask.iter_mut().zip(avoiding.iter()).for_each(|(m, a)| *m &= a);
         }
         strings.clear_first(&mut mask, template.exceptions());

@@ -306,6 +306,17 @@ impl Next {
         }
     }
 
+    /// How the row is stored, for logs: `sparse`, `dense`, `wide` or `strings` (a string
+    /// template answered for the string tokens).
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Next::Sparse { .. } => "sparse",
+            Next::Dense { .. } => "dense",
+            Next::Wide { .. } => "wide",
+            Next::Strings { .. } => "strings",
+        }
+    }
+
     pub(crate) fn is_dense(&self) -> bool {
         !matches!(self, Next::Sparse { .. })
     }
@@ -609,6 +620,13 @@ impl Lazy {
         self.transitions.fetch_add(row.len(), Ordering::Relaxed);
         self.memory.fetch_add(memory, Ordering::Relaxed);
         let elapsed = started.elapsed();
+        tracing::trace!(
+            state,
+            micros = elapsed.as_micros() as u64,
+            allowed = row.len(),
+            kind = row.kind(),
+            "state walked"
+        );
         self.walk_nanos.fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
         crate::metrics::row_walked(elapsed);
         LazyRow {

@@ -11,6 +11,10 @@ use maskwell_vocab::{TokenId, Vocabulary};
 
 use crate::strings::StringTokens;
 
+/// Subtrees of fewer nodes than this are walked even when every byte below loops: see
+/// [`TokenTrie::loops_below`].
+const SKIP_NODES: usize = 8;
+
 /// How many vocabularies' tries [`TokenTrie::shared`] keeps.
 const CACHED_TRIES: usize = 4;
 
@@ -50,6 +54,9 @@ pub(crate) struct TokenTrie {
 pub(crate) struct ByteSet([u64; 4]);
 
 impl ByteSet {
+    /// The bytes 0x80 to 0xFF.
+    pub(crate) const NON_ASCII: ByteSet = ByteSet([0, 0, u64::MAX, u64::MAX]);
+
     #[inline]
     pub(crate) fn insert(&mut self, byte: u8) {
         self.0[byte as usize >> 6] |= 1 << (byte & 63);
@@ -275,6 +282,16 @@ impl TokenTrie {
     #[inline]
     pub(crate) fn bytes_below(&self, node: usize) -> &ByteSet {
         &self.byte_sets[self.below[node] as usize]
+    }
+
+    /// Whether the subtree below `node` is worth skipping because every byte on it is in
+    /// `loops` (bytes that keep a DFA state where it is): only subtrees of a few nodes or
+    /// more, where the skip saves more transitions than looking up their byte set costs
+    /// (a load from a table of distinct sets, mostly a cache miss).
+    #[inline]
+    pub(crate) fn loops_below(&self, node: usize, loops: &ByteSet) -> bool {
+        self.subtree_end[node] as usize - node >= SKIP_NODES
+            && self.bytes_below(node).is_subset(loops)
     }
 
     /// The tokens that end at `node` or below it (contiguous in preorder).

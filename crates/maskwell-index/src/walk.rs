@@ -64,7 +64,7 @@ impl Walker {
                 node = trie.subtree_end(node);
                 continue;
             }
-            if next == state && trie.bytes_below(node).is_subset(&loops) {
+            if next == state && trie.loops_below(node, &loops) {
                 // Every byte below loops back to `state`: so does every token of the subtree.
                 for &token in trie.tokens_in_subtree(node) {
                     self.next_by_token[token as usize] = next;
