@@ -228,7 +228,10 @@ impl Config {
     }
 
     /// Longest regex produced, in bytes; past it compilation fails with `limit_exceeded`.
-    /// Default: 1 MiB (larger regexes rarely determinize within practical DFA limits).
+    /// Checked as the regex is built: once an object's members or a `oneOf`'s branches
+    /// add up past it, the compile stops there (the error then gives the length reached so
+    /// far, not the whole regex's). Default: 1 MiB (larger regexes rarely determinize
+    /// within practical DFA limits).
     #[must_use]
     pub fn max_regex_len(mut self, bytes: usize) -> Config {
         self.max_regex_len = bytes;
