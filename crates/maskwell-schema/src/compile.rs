@@ -952,12 +952,19 @@ impl<'c, 'r> Ctx<'c, 'r> {
         if let Some(Value::Array(branches)) = m.remove("anyOf") {
             self.count_alternatives(branches.len(), ptr)?;
             let mut out = Vec::new();
+            // Every distinct branch is in the union (as for `oneOf`).
+            let mut len = 0;
             for (i, b) in branches.iter().enumerate() {
                 let p = format!("{ptr}/anyOf/{i}");
                 let (e, n) = self.expand_value(b, &p)?;
                 let r = self.merge(m.clone(), e, &p).and_then(|mm| self.map(mm, &p, depth));
                 self.pop(n);
-                out.push(r?);
+                let r = r?;
+                if !out.contains(&r) {
+                    len += r.as_ref().map_or(0, String::len);
+                    self.check_sum(len, ptr)?;
+                }
+                out.push(r);
             }
             return Ok(re::alt(out));
         }

@@ -228,7 +228,7 @@ impl Config {
     }
 
     /// Longest regex produced, in bytes; past it compilation fails with `limit_exceeded`.
-    /// Checked as the regex is built: once an object's members or a `oneOf`'s branches
+    /// Checked as the regex is built: once an object's members or a union's branches
     /// add up past it, the compile stops there (the error then gives the length reached so
     /// far, not the whole regex's). Default: 1 MiB (larger regexes rarely determinize
     /// within practical DFA limits).

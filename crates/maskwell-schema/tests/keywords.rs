@@ -441,7 +441,7 @@ fn pathological_schemas_hit_a_limit() {
     assert!(format!("{:?}", c.warnings()[0]).contains("max_repeat"), "{:?}", c.warnings());
 }
 
-/// An object or `oneOf` whose parts already add up past `max_regex_len` fails there,
+/// An object, `anyOf` or `oneOf` whose parts already add up past `max_regex_len` fails there,
 /// before the parts after them are compiled: an attempt that cannot succeed costs what the
 /// limit allows, not the whole oversized regex (a recursive schema can make one of
 /// megabytes before it is retried closed or less deeply unrolled).
@@ -455,7 +455,9 @@ fn oversized_parts_fail_before_the_rest_is_compiled() {
         "properties": {"a": long("a"), "b": long("b"), "c": bad.clone()}});
     let one_of = json!({"oneOf": [long("a"), {"type": "integer"}, long("b"),
         {"type": "array", "items": bad}]});
-    for (name, schema, at) in [("object", object, ""), ("oneOf", one_of, "")] {
+    let any_of = json!({"anyOf": [long("a"), long("b"), {"type": "array", "items": bad}]});
+    for (name, schema, at) in [("object", object, ""), ("oneOf", one_of, ""), ("anyOf", any_of, "")]
+    {
         let e = Compiler::new().configure(cfg.clone()).compile(&schema).unwrap_err();
         assert!(e.to_string().contains("max_regex_len"), "{name}: {e}");
         assert_eq!(e.pointer(), at, "{name}: {e}");
