@@ -138,11 +138,6 @@ pub(crate) struct StringTokens {
     avoiding: Mutex<Vec<(ByteSet, Arc<[u32]>)>>,
 }
 
-/// Codes [`StringTokens::prefix`] looks at: all of them, or those that end on a character
-/// boundary.
-const ALL_CODES: fn(usize) -> bool = |_| true;
-const BOUNDARY_ONLY: fn(usize) -> bool = |c| c % UTF8_STATES == BOUNDARY as usize;
-
 /// Masks of [`StringTokens::avoiding`] kept per vocabulary.
 const AVOIDING_KEPT: usize = 32;
 
@@ -379,12 +374,7 @@ impl StringTokens {
     /// string, a counted one included), otherwise a bit per token.
     /// With `ascii`, only tokens made of ASCII characters.
     pub(crate) fn mask_into(&self, mask: &mut [u32], ascii: bool, alive: impl Fn(usize) -> bool) {
-        // ASCII tokens end on a character boundary: only those codes need to be a prefix
-        // (a template that kills longer characters kills every partial code, which would
-        // otherwise make the copy a bit per token).
-        let prefix =
-            if ascii { self.prefix(&alive, BOUNDARY_ONLY) } else { self.prefix(&alive, ALL_CODES) };
-        match prefix {
+        match self.prefix(&alive, ascii) {
             Some(Some(k)) => mask.copy_from_slice(&self.started[k]),
             Some(None) => mask.fill(0),
             None => {
@@ -414,7 +404,7 @@ impl StringTokens {
     ) {
         let words = &self.by_first[byte as usize];
         let only = |w: u32| if ascii { self.ascii[w as usize] } else { u32::MAX };
-        match self.prefix(&alive, if ascii { BOUNDARY_ONLY } else { ALL_CODES }) {
+        match self.prefix(&alive, ascii) {
             Some(Some(k)) => {
                 let started = &self.started[k];
                 for &(w, bits) in words.iter() {
@@ -439,15 +429,14 @@ impl StringTokens {
 
     /// When the codes `alive` accepts are exactly those of at most `k` characters begun:
     /// `Some(Some(k))`; `Some(None)` when it accepts none; `None` otherwise.
-    /// Only the codes `which` accepts are looked at.
-    fn prefix(
-        &self,
-        alive: &impl Fn(usize) -> bool,
-        which: fn(usize) -> bool,
-    ) -> Option<Option<usize>> {
+    /// With `ascii`, only codes that end on a character boundary are looked at: those are
+    /// the codes of ASCII tokens, and a template that kills longer characters kills every
+    /// partial code, which would otherwise make the mask a bit per token.
+    fn prefix(&self, alive: &impl Fn(usize) -> bool, ascii: bool) -> Option<Option<usize>> {
+        let looked_at = |c: usize| !ascii || c % UTF8_STATES == BOUNDARY as usize;
         // Per number of characters begun: whether some code is alive, and some dead.
         let mut begun_alive = vec![(false, false); self.layers() + 1];
-        for c in (0..self.num_codes()).filter(|&c| which(c) && self.is_used(c)) {
+        for c in (0..self.num_codes()).filter(|&c| looked_at(c) && self.is_used(c)) {
             let entry = &mut begun_alive[started_chars(c as u16)];
             if alive(c) {
                 entry.0 = true;
@@ -483,31 +472,24 @@ impl StringTokens {
     /// nothing else has some ninety exceptional first bytes), the others are gathered and
     /// kept instead: a pass over the mask's words rather than over most of the vocabulary.
     pub(crate) fn clear_first(&self, mask: &mut [u32], first: &ByteSet) {
-        let (mut cleared, mut kept) = (0, 0);
-        for (byte, words) in self.by_first.iter().enumerate() {
-            if first.contains(byte as u8) {
-                cleared += words.len();
-            } else {
-                kept += words.len();
-            }
-        }
-        if cleared <= kept + mask.len() {
-            for (byte, words) in self.by_first.iter().enumerate() {
-                if first.contains(byte as u8) {
-                    for &(w, bits) in words.iter() {
-                        mask[w as usize] &= !bits;
-                    }
-                }
+        // The (word, bits) lists of the first bytes in `first`, or of the others.
+        let lists = |inside: bool| {
+            self.by_first
+                .iter()
+                .enumerate()
+                .filter(move |(byte, _)| first.contains(*byte as u8) == inside)
+                .map(|(_, words)| words)
+        };
+        let entries = |inside: bool| lists(inside).map(|words| words.len()).sum::<usize>();
+        if entries(true) <= entries(false) + mask.len() {
+            for &(w, bits) in lists(true).flat_map(|words| words.iter()) {
+                mask[w as usize] &= !bits;
             }
             return;
         }
         let mut keep = vec![0u32; mask.len()];
-        for (byte, words) in self.by_first.iter().enumerate() {
-            if !first.contains(byte as u8) {
-                for &(w, bits) in words.iter() {
-                    keep[w as usize] |= bits;
-                }
-            }
+        for &(w, bits) in lists(false).flat_map(|words| words.iter()) {
+            keep[w as usize] |= bits;
         }
         mask.iter_mut().zip(&keep).for_each(|(m, k)| *m &= k);
     }

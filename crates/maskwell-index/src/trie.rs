@@ -286,7 +286,7 @@ impl TokenTrie {
 
     /// Whether the subtree below `node` is worth skipping because every byte on it is in
     /// `loops` (bytes that keep a DFA state where it is): only subtrees of a few nodes or
-    /// more, where the skip saves more transitions than looking up their byte set costs
+    /// more, where the skip can save more transitions than looking up their byte set costs
     /// (a load from a table of distinct sets, mostly a cache miss).
     #[inline]
     pub(crate) fn loops_below(&self, node: usize, loops: &ByteSet) -> bool {

@@ -346,20 +346,34 @@ impl<'c, 'r> Ctx<'c, 'r> {
     }
 
     fn check_len(&self, s: &str, ptr: &str) -> Result<(), Error> {
-        let max = self.cfg.get_max_regex_len();
-        if s.len() > max {
-            return Err(Error::limit(ptr, "max_regex_len", max, s.len()));
-        }
-        Ok(())
+        self.check_sum(s.len(), ptr)
     }
 
-    /// [`Ctx::check_len`] for parts not joined yet, `len` bytes together, each of which the
-    /// result at `ptr` will hold: past the limit, the attempt fails before the rest is
-    /// compiled and concatenated (the error then gives the length so far).
+    /// [`Ctx::check_len`] for `len` bytes, also of parts not joined yet that the result at
+    /// `ptr` will hold: past the limit, the attempt fails before the rest is compiled and
+    /// concatenated (the error then gives the length so far).
     fn check_sum(&self, len: usize, ptr: &str) -> Result<(), Error> {
         let max = self.cfg.get_max_regex_len();
         if len > max {
             return Err(Error::limit(ptr, "max_regex_len", max, len));
+        }
+        Ok(())
+    }
+
+    /// Adds a branch of a union at `ptr` to `out`, unless an equal one is there already (as
+    /// [`re::alt`] would drop it), and fails once the distinct branches add up past
+    /// `max_regex_len` (`len`: their length so far).
+    fn add_branch(
+        &self,
+        out: &mut Vec<Lang>,
+        len: &mut usize,
+        branch: Lang,
+        ptr: &str,
+    ) -> Result<(), Error> {
+        if !out.contains(&branch) {
+            *len += branch.as_ref().map_or(0, String::len);
+            self.check_sum(*len, ptr)?;
+            out.push(branch);
         }
         Ok(())
     }
@@ -951,20 +965,13 @@ impl<'c, 'r> Ctx<'c, 'r> {
         }
         if let Some(Value::Array(branches)) = m.remove("anyOf") {
             self.count_alternatives(branches.len(), ptr)?;
-            let mut out = Vec::new();
-            // Every distinct branch is in the union (as for `oneOf`).
-            let mut len = 0;
+            let (mut out, mut len) = (Vec::new(), 0);
             for (i, b) in branches.iter().enumerate() {
                 let p = format!("{ptr}/anyOf/{i}");
                 let (e, n) = self.expand_value(b, &p)?;
                 let r = self.merge(m.clone(), e, &p).and_then(|mm| self.map(mm, &p, depth));
                 self.pop(n);
-                let r = r?;
-                if !out.contains(&r) {
-                    len += r.as_ref().map_or(0, String::len);
-                    self.check_sum(len, ptr)?;
-                }
-                out.push(r);
+                self.add_branch(&mut out, &mut len, r?, ptr)?;
             }
             return Ok(re::alt(out));
         }
@@ -1068,10 +1075,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                     self.unsupported(ptr, "oneOf", &reason)?;
                 }
             }
-            let mut out = Vec::new();
-            // Every distinct branch is in the union: past `max_regex_len` together, fail at
-            // once.
-            let mut len = 0;
+            let (mut out, mut len) = (Vec::new(), 0);
             for (i, branch) in alts.into_iter().enumerate() {
                 let p = format!("{ptr}/oneOf/{i}");
                 if branch.len() > 1 {
@@ -1079,11 +1083,7 @@ impl<'c, 'r> Ctx<'c, 'r> {
                 }
                 for mm in branch {
                     let lang = self.map(mm, &p, depth)?;
-                    if !out.contains(&lang) {
-                        len += lang.as_ref().map_or(0, String::len);
-                        self.check_sum(len, ptr)?;
-                    }
-                    out.push(lang);
+                    self.add_branch(&mut out, &mut len, lang, ptr)?;
                 }
             }
             Ok(re::alt(out))

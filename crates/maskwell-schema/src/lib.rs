@@ -168,12 +168,11 @@ impl Compiler {
             let mut ctx = compile::Ctx::new(config, schema, depth);
             let result = ctx.compile_root();
             match &result {
-                Ok(regex) => attempt.record("regex_len", regex.len()),
-                Err(e) => {
-                    tracing::debug!(error = %e, "attempt failed");
-                    &attempt
+                Ok(regex) => {
+                    attempt.record("regex_len", regex.len());
                 }
-            };
+                Err(e) => tracing::debug!(error = %e, "attempt failed"),
+            }
             if let Some(open_error) = &closed {
                 ctx.warnings.insert(
                     0,
